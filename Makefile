@@ -1,0 +1,67 @@
+# The two commands of the README: `make run` and `make test`.
+# Both work on a fresh Debian/Ubuntu machine with Python 3.11+ and nothing else.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+PYTEST_ARGS ?=
+# Example secrets for the production deploy check only.
+DEPLOY_CHECK_ENV := DJANGO_SETTINGS_MODULE=portal.settings.production \
+	SECRET_KEY=deploy-check-example-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz \
+	ALLOWED_HOSTS=portal.example.com DATABASE_URL=sqlite:///$(CURDIR)/.deploy-check.sqlite3
+
+.PHONY: run test lint bench messages demo worker beat clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@ $(VENV)/.installed-run
+
+## run: install, migrate, seed the demo, serve at http://127.0.0.1:$(PORT) with the periodic jobs
+run: $(VENV)/.installed-run
+	$(BIN)/python scripts/compile_messages.py
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@echo ""
+	@echo "Portal: http://127.0.0.1:$(PORT)/   API docs: http://127.0.0.1:$(PORT)/api/docs/"
+	@scripts/run_local.sh $(PORT)
+
+## test: lint, migration and deploy checks, then the suite on PostgreSQL, Redis, Celery and Chromium
+test: $(VENV)/.installed-test
+	scripts/ensure_chromium.sh
+	$(BIN)/python scripts/compile_messages.py
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
+	$(DEPLOY_CHECK_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
+	rm -f .deploy-check.sqlite3
+	$(BIN)/python scripts/with_services.py -- $(BIN)/pytest $(PYTEST_ARGS)
+	@echo "--- SQLite smoke set (the embedded default) ---"
+	env -u TEST_DATABASE_URL -u TEST_REDIS_URL $(BIN)/pytest -m "not integration and not e2e" -q $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## bench: median/p95 and query counts at two data sizes (PostgreSQL)
+bench: $(VENV)/.installed-test
+	$(BIN)/python scripts/with_services.py -- $(BIN)/python tests/bench/run.py
+
+## messages: refresh locale/zh_Hans/LC_MESSAGES/django.po (needs GNU gettext)
+messages: $(VENV)/.installed-test
+	$(BIN)/python manage.py makemessages -l zh_Hans --no-obsolete --ignore=.venv --ignore=staticfiles --ignore=tests
+	$(BIN)/python scripts/compile_messages.py
+
+demo: $(VENV)/.installed-run
+	$(BIN)/python manage.py seed_demo
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache db.sqlite3 test.sqlite3 .deploy-check.sqlite3 celerybeat-schedule*

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PortalConfig(AppConfig):
+    name = "portal"
+    verbose_name = _("Portal")
+
+    def ready(self) -> None:
+        from .navigation import NavEntry, register_site
+
+        register_site(NavEntry("settings", _("Settings"), "portal:profile", order=100))

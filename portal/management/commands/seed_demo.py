@@ -1,0 +1,31 @@
+"""`manage.py seed_demo`: the demo organisation, composed from each app's demo module.
+
+Idempotent: a second run changes nothing and prints the same logins.
+"""
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from portal.demo import DEMO_PASSWORD, DEMO_USERS, seed_users
+from projects.demo import seed_projects
+
+
+class Command(BaseCommand):
+    help = "Create (or keep) the demo organisation: users, projects and their history."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--quiet-logins", action="store_true", help="Do not print the logins.")
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            users = seed_users()
+            projects = seed_projects(users)
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo data ready: {len(users)} users, {len(projects)} projects.")
+        )
+        if options["quiet_logins"]:
+            return
+        self.stdout.write("")
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
+        for spec in DEMO_USERS:
+            self.stdout.write(f"  {spec.username:<11} {spec.display_name:<14} {spec.role_note}")

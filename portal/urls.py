@@ -1,0 +1,31 @@
+"""The site's composition: every app's pages and API under one root."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from portal import views as portal_views
+from projects import api as projects_api
+
+router = DefaultRouter()
+router.register("projects", projects_api.ProjectViewSet, basename="project")
+
+api_v1 = [
+    *router.urls,
+    path("activity/", projects_api.ActivityListView.as_view(), name="activity-list"),
+]
+
+urlpatterns = [
+    path("", include("portal.urls_portal")),
+    path("projects/", include("projects.urls")),
+    path("admin/", admin.site.urls),
+    path("healthz", portal_views.healthz, name="healthz"),
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+handler403 = "portal.views.error_403"
+handler404 = "portal.views.error_404"
+handler500 = "portal.views.error_500"

@@ -1,0 +1,186 @@
+"""REST endpoints for projects, members and the activity feed (DESIGN §5)."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.response import Response
+
+from portal.models import Activity
+from portal.roles import Role
+
+from . import services
+from .models import Membership, PhaseChange, Project
+from .permissions import can_admin, projects_visible_to
+from .selectors import activity_for_user, member_count, project_members
+from .serializers import (
+    ActivitySerializer,
+    MembershipSerializer,
+    ProjectDetailSerializer,
+    ProjectSerializer,
+)
+
+
+class ProjectFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="name contains")
+
+    class Meta:
+        model = Project
+        fields = ["phase", "health", "archived", "key", "currency"]
+
+
+class ProjectViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Projects the caller is a member of (staff: all). Owners edit; anyone signed in creates.
+
+    Projects are archived (`archived: true`), never deleted, so nothing is lost.
+    """
+
+    filterset_class = ProjectFilter
+    ordering_fields = ["name", "key", "created_at", "target_date"]
+
+    def get_queryset(self):
+        qs = (
+            projects_visible_to(self.request.user)
+            .select_related("owner")
+            .annotate(member_count=member_count())
+            .order_by("archived", "name")
+        )
+        if self.action == "retrieve":
+            qs = qs.prefetch_related(
+                Prefetch("phase_changes", queryset=PhaseChange.objects.select_related("changed_by"))
+            )
+        return qs
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return ProjectDetailSerializer
+        if self.action in ("members", "member_detail"):
+            return MembershipSerializer
+        return ProjectSerializer
+
+    def get_object(self):
+        project = super().get_object()
+        if self.request.user.is_staff:
+            project.my_role = Role.OWNER
+        return project
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        data.pop("archived", None)
+        data["timezone_name"] = data.pop("timezone", "Asia/Shanghai")
+        project = services.project_create(actor=self.request.user, **data)
+        serializer.instance = self.get_queryset().get(pk=project.pk)
+
+    def perform_update(self, serializer):
+        project = serializer.instance
+        if not can_admin(self.request.user, project):
+            raise PermissionDenied(_("Only the project's owners can change it."))
+        changes = {k: v for k, v in serializer.validated_data.items() if k != "key"}
+        services.project_update(project=project, actor=self.request.user, **changes)
+        serializer.instance = self.get_queryset().get(pk=project.pk)
+
+    @extend_schema(request=MembershipSerializer, responses=MembershipSerializer(many=True))
+    @action(detail=True, methods=["get", "post"], url_path="members")
+    def members(self, request, pk=None):
+        """GET the members; POST `{user_id | username, role}` to add one (owners only)."""
+        project = self.get_object()
+        if request.method == "GET":
+            page = self.paginate_queryset(project_members(project=project))
+            return self.get_paginated_response(MembershipSerializer(page, many=True).data)
+        if not can_admin(request.user, project):
+            raise PermissionDenied(_("Only the project's owners can add members."))
+        serializer = MembershipSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        membership = services.member_add(
+            project=project,
+            user=serializer.validated_data["user"],
+            role=serializer.validated_data["role"],
+            actor=request.user,
+        )
+        return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=MembershipSerializer,
+        responses=MembershipSerializer,
+        parameters=[OpenApiParameter("user_id", int, OpenApiParameter.PATH)],
+    )
+    @action(
+        detail=True,
+        methods=["get", "patch", "delete"],
+        url_path=r"members/(?P<user_id>\d+)",
+        url_name="member-detail",
+    )
+    def member_detail(self, request, pk=None, user_id=None):
+        """PATCH `{role}` to change a member's role, DELETE to remove them (owners only)."""
+        project = self.get_object()
+        membership = get_object_or_404(
+            Membership.objects.select_related("user"), project=project, user_id=user_id
+        )
+        if request.method == "GET":
+            return Response(MembershipSerializer(membership).data)
+        if not can_admin(request.user, project):
+            raise PermissionDenied(_("Only the project's owners can change members."))
+        if request.method == "DELETE":
+            services.member_remove(membership=membership, actor=request.user)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        serializer = MembershipSerializer(membership, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        membership = services.member_change_role(
+            membership=membership,
+            role=serializer.validated_data.get("role", membership.role),
+            actor=request.user,
+        )
+        return Response(MembershipSerializer(membership).data)
+
+
+class ActivityFilter(django_filters.FilterSet):
+    since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
+    until = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt")
+
+    class Meta:
+        model = Activity
+        fields = ["verb", "actor", "target_type", "target_id"]
+
+
+class ActivityListView(generics.ListAPIView):
+    """The activity log, newest first. `?project=<id>` narrows to one project."""
+
+    serializer_class = ActivitySerializer
+    filterset_class = ActivityFilter
+    ordering_fields = None
+
+    @extend_schema(parameters=[OpenApiParameter("project", int, description="project id")])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        qs = activity_for_user(user=self.request.user)
+        project_id = self.request.query_params.get("project")
+        if project_id:
+            if (
+                not projects_visible_to(self.request.user)
+                .filter(pk=_int_or_none(project_id))
+                .exists()
+            ):
+                raise NotFound(_("No such project."))
+            qs = Activity.objects.select_related("actor", "project").filter(project_id=project_id)
+        return qs.order_by("-at", "-id")
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

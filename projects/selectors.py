@@ -1,0 +1,82 @@
+"""Read queries for projects; each returns what the user may see, prefetched."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import (
+    Case,
+    Count,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+
+from portal.models import Activity
+from portal.roles import Role
+
+from .models import Membership, Project
+from .permissions import projects_visible_to
+
+
+def member_count() -> Subquery:
+    """Members per project as a subquery: a join would count only the visible rows."""
+    return Subquery(
+        Membership.objects.filter(project=OuterRef("pk"))
+        .values("project")
+        .annotate(n=Count("pk"))
+        .values("n")[:1],
+        output_field=IntegerField(),
+    )
+
+
+def project_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[Project]:
+    filters = filters or {}
+    qs = projects_visible_to(user).select_related("owner").annotate(member_count=member_count())
+    text = (filters.get("q") or "").strip()
+    if text:
+        qs = qs.filter(
+            Q(name__icontains=text) | Q(key__icontains=text) | Q(description__icontains=text)
+        )
+    if filters.get("phase"):
+        qs = qs.filter(phase=filters["phase"])
+    if filters.get("health"):
+        qs = qs.filter(health=filters["health"])
+    archived = filters.get("archived")
+    if archived in (None, "", False, "false", "0"):
+        qs = qs.filter(archived=False)
+    elif archived in ("only",):
+        qs = qs.filter(archived=True)
+    return qs.order_by("archived", "name")
+
+
+def project_members(*, project: Project) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(project=project)
+        .select_related("user")
+        .annotate(
+            role_rank=Case(
+                When(role=Role.OWNER, then=Value(0)),
+                When(role=Role.MEMBER, then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("role_rank", "user__username")
+    )
+
+
+def project_activity(*, project: Project) -> QuerySet[Activity]:
+    return Activity.objects.filter(project=project).select_related("actor").order_by("-at", "-id")
+
+
+def activity_for_user(*, user: Any) -> QuerySet[Activity]:
+    """Activity of every project the user may see, newest first."""
+    qs = Activity.objects.select_related("actor", "project").order_by("-at", "-id")
+    if user.is_staff:
+        return qs
+    return qs.filter(project__memberships__user=user)

@@ -1,0 +1,147 @@
+"""Translate projects and members to and from JSON. No rules here: services hold them."""
+
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from portal.activity import describe
+from portal.models import Activity
+from portal.roles import Role
+from portal.validators import validate_currency, validate_timezone
+
+from .models import Membership, PhaseChange, Project, project_key_validator
+
+
+class UserBriefSerializer(serializers.ModelSerializer):
+    label = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = get_user_model()
+        fields = ["id", "username", "label", "display_name", "department"]
+        read_only_fields = fields
+
+
+class PhaseChangeSerializer(serializers.ModelSerializer):
+    changed_by = UserBriefSerializer(read_only=True)
+
+    class Meta:
+        model = PhaseChange
+        fields = ["from_phase", "to_phase", "changed_by", "at", "note"]
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    owner = UserBriefSerializer(read_only=True)
+    my_role = serializers.CharField(read_only=True, allow_null=True)
+    member_count = serializers.IntegerField(read_only=True)
+    key = serializers.CharField(max_length=10, validators=[project_key_validator])
+    currency = serializers.CharField(max_length=3, default="CNY", validators=[validate_currency])
+    timezone = serializers.CharField(
+        max_length=64, default="Asia/Shanghai", validators=[validate_timezone]
+    )
+
+    class Meta:
+        model = Project
+        fields = [
+            "id",
+            "key",
+            "name",
+            "description",
+            "owner",
+            "phase",
+            "health",
+            "start_date",
+            "target_date",
+            "budget",
+            "currency",
+            "timezone",
+            "archived",
+            "my_role",
+            "member_count",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "owner", "my_role", "member_count", "created_at", "updated_at"]
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict) and isinstance(data.get("key"), str):
+            data = {**data, "key": data["key"].strip().upper()}
+        return super().to_internal_value(data)
+
+    def validate(self, attrs):
+        start = attrs.get("start_date", getattr(self.instance, "start_date", None))
+        target = attrs.get("target_date", getattr(self.instance, "target_date", None))
+        if start and target and target < start:
+            raise serializers.ValidationError(
+                {"target_date": [_("The target date cannot be before the start date.")]}
+            )
+        if self.instance is not None and "key" in attrs and attrs["key"] != self.instance.key:
+            raise serializers.ValidationError({"key": [_("The project key cannot be changed.")]})
+        return attrs
+
+
+class ProjectDetailSerializer(ProjectSerializer):
+    phase_history = PhaseChangeSerializer(source="phase_changes", many=True, read_only=True)
+
+    class Meta(ProjectSerializer.Meta):
+        fields = [*ProjectSerializer.Meta.fields, "phase_history"]
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    user = UserBriefSerializer(read_only=True)
+    user_id = serializers.PrimaryKeyRelatedField(
+        source="user",
+        queryset=get_user_model().objects.filter(is_active=True),
+        write_only=True,
+        required=False,
+    )
+    username = serializers.CharField(write_only=True, required=False)
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.MEMBER)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "user", "user_id", "username", "role", "joined_at"]
+        read_only_fields = ["id", "joined_at"]
+
+    def validate(self, attrs):
+        if self.instance is None:
+            username = attrs.pop("username", None)
+            if "user" not in attrs:
+                if not username:
+                    raise serializers.ValidationError(
+                        {"user_id": [_("Give the user's id (user_id) or login (username).")]}
+                    )
+                user = get_user_model().objects.filter(username=username, is_active=True).first()
+                if user is None:
+                    raise serializers.ValidationError(
+                        {"username": [_("No active user with this login.")]}
+                    )
+                attrs["user"] = user
+        return attrs
+
+
+class ActivitySerializer(serializers.ModelSerializer):
+    actor = UserBriefSerializer(read_only=True)
+    project = serializers.PrimaryKeyRelatedField(read_only=True)
+    project_key = serializers.CharField(source="project.key", read_only=True, default=None)
+    text = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Activity
+        fields = [
+            "id",
+            "at",
+            "actor",
+            "project",
+            "project_key",
+            "verb",
+            "target_type",
+            "target_id",
+            "target_label",
+            "before",
+            "after",
+            "text",
+        ]
+        read_only_fields = fields
+
+    def get_text(self, obj) -> str:
+        return describe(obj)

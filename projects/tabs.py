@@ -1,0 +1,22 @@
+"""The tabs of a project page: Overview and Settings here; other apps add theirs."""
+
+from django.urls import reverse
+
+from portal.navigation import project_tabs
+from portal.roles import role_at_least
+
+from .permissions import role_for
+
+
+def tabs_for(project, active: str, user) -> list[dict]:
+    role = role_for(user, project)
+    return [
+        {
+            "key": tab.key,
+            "label": tab.label,
+            "url": reverse(tab.url_name, args=[project.key]),
+            "active": tab.key == active,
+        }
+        for tab in project_tabs()
+        if role_at_least(role, tab.min_role)
+    ]
