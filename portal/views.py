@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
@@ -24,7 +25,11 @@ from .services import user_update_profile
 
 @login_required
 def profile(request: HttpRequest):
-    form = ProfileForm(request.POST or None, instance=request.user)
+    # The form validates against its own copy: ModelForm.is_valid() writes the cleaned
+    # values onto its instance, and the service must see what really changed.
+    form = ProfileForm(
+        request.POST or None, instance=get_user_model().objects.get(pk=request.user.pk)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             user_update_profile(user=request.user, **form.cleaned_data)

@@ -28,6 +28,7 @@ from .selectors import project_activity, project_list, project_members
 from .tabs import tabs_for
 
 ACTIVITY_PAGE_SIZE = 20
+PROJECT_PAGE_SIZE = 50
 
 
 def _form_error(form, exc: ApplicationError | ValidationError) -> None:
@@ -45,8 +46,17 @@ def _form_error(form, exc: ApplicationError | ValidationError) -> None:
 def project_list_view(request: HtmxHttpRequest):
     form = ProjectFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    projects = list(project_list(user=request.user, filters=filters))
-    context = {"projects": projects, "filter_form": form}
+    page = Paginator(project_list(user=request.user, filters=filters), PROJECT_PAGE_SIZE).get_page(
+        request.GET.get("page") or 1
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "projects": page.object_list,
+        "page": page,
+        "filter_form": form,
+        "query": query.urlencode(),
+    }
     if request.htmx and not request.htmx.boosted:
         return render(request, "projects/project_list.html#results", context)
     return render(request, "projects/project_list.html", context)

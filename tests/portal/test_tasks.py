@@ -42,3 +42,15 @@ def test_tasks_run_inline_on_the_embedded_default():
     assert result.get(timeout=1)["value"] == 42
     scheduler_heartbeat_task.delay()
     assert SchedulerHeartbeat.objects.filter(name="scheduler").exists()
+
+
+@pytest.mark.integration
+@pytest.mark.django_db
+def test_healthz_reports_redis_when_configured(settings, redis_url):
+    settings.REDIS_URL = redis_url
+    body = Client().get("/healthz").json()
+    assert body["redis"] == "ok"
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    response = Client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["redis"].startswith("error")
