@@ -11,7 +11,7 @@ DEPLOY_CHECK_ENV := DJANGO_SETTINGS_MODULE=portal.settings.production \
 	SECRET_KEY=deploy-check-example-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz \
 	ALLOWED_HOSTS=portal.example.com DATABASE_URL=sqlite:///$(CURDIR)/.deploy-check.sqlite3
 
-.PHONY: run test lint bench messages demo worker beat clean
+.PHONY: run test lint bench messages demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,7 @@ test: $(VENV)/.installed-test
 	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
 	$(DEPLOY_CHECK_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
 	rm -f .deploy-check.sqlite3
+	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 	$(BIN)/python scripts/with_services.py -- $(BIN)/pytest $(PYTEST_ARGS)
 	@echo "--- SQLite smoke set (the embedded default) ---"
 	env -u TEST_DATABASE_URL -u TEST_REDIS_URL $(BIN)/pytest -m "not integration and not e2e" -q $(PYTEST_ARGS)

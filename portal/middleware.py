@@ -27,3 +27,21 @@ class UserPreferencesMiddleware:
         else:
             timezone.deactivate()
         return self.get_response(request)
+
+
+class HealthCheckMiddleware:
+    """Answer /healthz before host validation and the HTTPS redirect.
+
+    Load balancers and orchestrators probe by IP over plain HTTP; they must get the
+    real health answer, not a 400 for an unknown Host or a 301 to https.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path_info == "/healthz":
+            from .views import healthz
+
+            return healthz(request)
+        return self.get_response(request)

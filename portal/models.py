@@ -114,3 +114,35 @@ class SchedulerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Event(models.Model):
+    """A domain event from the DESIGN §6 catalogue (risk.escalated, sprint.closed, …).
+
+    Written by `portal.events.emit` inside the transaction of the change that caused it,
+    so an event exists exactly when its change committed. Notification delivery reads
+    from here; the project's pages show them as alerts.
+    """
+
+    name = models.CharField(_("event"), max_length=60, db_index=True)
+    project = models.ForeignKey(
+        "projects.Project",
+        verbose_name=_("project"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="events",
+    )
+    payload = models.JSONField(_("payload"), default=dict, blank=True)
+    # Emitting the same fact twice (a task run twice) must not make a second event.
+    dedupe_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["project", "-created_at"], name="event_project_at")]
+
+    def __str__(self) -> str:
+        return self.name

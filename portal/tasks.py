@@ -22,7 +22,7 @@ def sessions_clear_task() -> None:
 
 @shared_task(name="portal.tasks.ping_task")
 def ping_task(value: int) -> dict:
-    """Round trip used by /healthz?deep=1 and the worker integration test."""
+    """A round trip through the broker: the worker integration test and operators use it."""
     import os
     import socket
 

@@ -7,9 +7,11 @@ from rest_framework.routers import DefaultRouter
 
 from portal import views as portal_views
 from projects import api as projects_api
+from risks import api as risks_api
 
 router = DefaultRouter()
 router.register("projects", projects_api.ProjectViewSet, basename="project")
+router.register("risks", risks_api.RiskViewSet, basename="risk")
 
 api_v1 = [
     *router.urls,
@@ -19,6 +21,7 @@ api_v1 = [
 urlpatterns = [
     path("", include("portal.urls_portal")),
     path("projects/", include("projects.urls")),
+    path("projects/<str:key>/risks/", include("risks.urls")),
     path("admin/", admin.site.urls),
     path("healthz", portal_views.healthz, name="healthz"),
     path("api/v1/", include((api_v1, "api"), namespace="api")),

@@ -94,6 +94,14 @@ class Project(models.Model):
     def __str__(self) -> str:
         return f"{self.key} · {self.name}"
 
+    def today(self):
+        """The calendar date now in the project's own time zone (review dates, reports)."""
+        import zoneinfo
+
+        from django.utils import timezone
+
+        return timezone.localdate(timezone=zoneinfo.ZoneInfo(self.timezone))
+
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
 

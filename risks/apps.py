@@ -5,3 +5,19 @@ from django.utils.translation import gettext_lazy as _
 class RisksConfig(AppConfig):
     name = "risks"
     verbose_name = _("Risks")
+
+    def ready(self) -> None:
+        from portal.activity import register_verbs
+        from portal.navigation import NavEntry, register_project_tab
+
+        register_project_tab(NavEntry("risks", _("Risks"), "risks:register", order=40))
+        register_verbs(
+            {
+                "risk.created": _("%(actor)s registered risk %(target)s"),
+                "risk.updated": _("%(actor)s updated risk %(target)s"),
+                "risk.reviewed": _(
+                    "%(actor)s reviewed risk %(target)s; next review %(after_next_review_date)s"
+                ),
+                "risk.deleted": _("%(actor)s deleted risk %(target)s"),
+            }
+        )

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portal.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -155,6 +156,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.tasks.scheduler_heartbeat_task",
         "schedule": 60.0,
     },
+    "risk-reviews-overdue": {
+        "task": "risks.tasks.risk_reviews_flag_overdue_task",
+        "schedule": crontab(minute=5),
+    },
     "sessions-clear": {
         "task": "portal.tasks.sessions_clear_task",
         "schedule": crontab(hour=3, minute=17),
@@ -193,6 +198,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Phase appears as phase, from_phase and to_phase: one enum in the schema.
+    "ENUM_NAME_OVERRIDES": {"PhaseEnum": "projects.models.Phase.choices"},
 }
 
 # Notifications (DESIGN §6): the embedded default may post to private addresses

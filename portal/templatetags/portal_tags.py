@@ -47,3 +47,24 @@ def activity_text(activity) -> str:
 def change_summary(activity) -> list[tuple[str, str, str]]:
     """(field label, before, after) for each field an activity row changed."""
     return change_lines(activity)
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if mapping else None
+
+
+@register.filter
+def split(value: str, sep: str = " ") -> list[str]:
+    return value.split(sep)
+
+
+@register.filter
+def overdue(obj, today) -> bool:
+    """`risk|overdue:today` — the model's own predicate, with the project's local date."""
+    return obj.is_overdue(today)
+
+
+@register.filter
+def mul(a, b):
+    return (a or 0) * (b or 0)

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from portal.demo import DEMO_PASSWORD, DEMO_USERS, seed_users
 from projects.demo import seed_projects
+from risks.demo import seed_risks
 
 
 class Command(BaseCommand):
@@ -20,8 +21,12 @@ class Command(BaseCommand):
         with transaction.atomic():
             users = seed_users()
             projects = seed_projects(users)
+            risks = seed_risks(users, projects)
         self.stdout.write(
-            self.style.SUCCESS(f"Demo data ready: {len(users)} users, {len(projects)} projects.")
+            self.style.SUCCESS(
+                f"Demo data ready: {len(users)} users, {len(projects)} projects"
+                + (f", {risks} new risks." if risks else ".")
+            )
         )
         if options["quiet_logins"]:
             return

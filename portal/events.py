@@ -1,0 +1,46 @@
+"""Emit domain events (DESIGN §6) inside the caller's transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .models import Event
+
+CATALOGUE = {
+    "risk.created",
+    "risk.escalated",
+    "risk.review_overdue",
+    "risk.occurred",
+    "sprint.started",
+    "sprint.closed",
+    "work_item.blocked",
+    "requirement.p0",
+    "kpi.red",
+    "key_result.off_track",
+    "report.daily",
+}
+
+
+def emit(
+    name: str, *, project: Any = None, payload: dict[str, Any] | None = None, dedupe_key: str = ""
+) -> Event | None:
+    """Record one event. With a dedupe key, a second emit of the same fact is a no-op (None)."""
+    if name not in CATALOGUE:
+        raise ValueError(f"unknown event {name!r}")
+    if dedupe_key and Event.objects.filter(dedupe_key=dedupe_key).exists():
+        return None
+    try:
+        with transaction.atomic():
+            return Event.objects.create(
+                name=name,
+                project=project,
+                payload=payload or {},
+                dedupe_key=dedupe_key or None,
+                created_at=timezone.now(),
+            )
+    except IntegrityError:
+        # Two workers raced on the same dedupe key: the other one recorded it.
+        return None

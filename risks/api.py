@@ -1,0 +1,145 @@
+"""REST endpoints for the risk register (DESIGN §5)."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.response import Response
+
+from portal.roles import Role
+from projects.permissions import can_admin, can_edit, project_get_for_user, projects_visible_to
+
+from . import services
+from .models import ACTIVE_STATUSES, Level, Risk
+from .scoring import risk_level
+from .selectors import risk_heatmap
+from .serializers import RiskHistorySerializer, RiskReviewSerializer, RiskSerializer
+
+
+class RiskFilter(django_filters.FilterSet):
+    level = django_filters.MultipleChoiceFilter(choices=Level.choices)
+    overdue = django_filters.BooleanFilter(method="filter_overdue")
+    q = django_filters.CharFilter(method="filter_text")
+
+    class Meta:
+        model = Risk
+        fields = ["project", "category", "status", "regime", "owner", "probability", "impact"]
+
+    def filter_overdue(self, queryset, name, value):
+        from django.utils import timezone
+
+        # The exact per-project local date is applied by `overdue` on each row; the filter
+        # uses UTC today, which differs only in the hours around midnight.
+        today = timezone.now().date()
+        overdue = Q(status__in=ACTIVE_STATUSES, next_review_date__lt=today)
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)
+
+    def filter_text(self, queryset, name, value):
+        return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
+
+
+def _project_from_query(request) -> int | None:
+    raw = request.query_params.get("project")
+    if raw in (None, ""):
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValidationError({"project": [_("A project id is a whole number.")]}) from None
+
+
+class RiskViewSet(viewsets.ModelViewSet):
+    """Risks of the caller's projects. Members write, viewers read, owners delete."""
+
+    serializer_class = RiskSerializer
+    filterset_class = RiskFilter
+    ordering_fields = ["score", "number", "next_review_date", "updated_at", "probability", "impact"]
+    ordering = ["-score", "number"]
+
+    def get_queryset(self):
+        project_id = _project_from_query(self.request)
+        visible = projects_visible_to(self.request.user)
+        if project_id is not None and not visible.filter(pk=project_id).exists():
+            raise NotFound(_("No such project."))
+        return Risk.objects.filter(project__in=visible.values("pk")).select_related(
+            "owner", "project"
+        )
+
+    def _require_edit(self, project) -> None:
+        if not can_edit(self.request.user, project):
+            raise PermissionDenied(_("Viewers cannot change risks."))
+
+    def perform_create(self, serializer):
+        project = serializer.validated_data["project"]
+        project = project_get_for_user(self.request.user, pk=project.pk)  # 404 for outsiders
+        self._require_edit(project)
+        data = dict(serializer.validated_data)
+        data.pop("project")
+        serializer.instance = services.risk_create(project=project, actor=self.request.user, **data)
+
+    def perform_update(self, serializer):
+        risk = serializer.instance
+        self._require_edit(risk.project)
+        changes = dict(serializer.validated_data)
+        changes.pop("project", None)
+        serializer.instance = services.risk_update(risk=risk, actor=self.request.user, **changes)
+
+    def perform_destroy(self, instance):
+        if not can_admin(self.request.user, instance.project):
+            raise PermissionDenied(_("Only project owners can delete risks; close it instead."))
+        services.risk_delete(risk=instance, actor=self.request.user)
+
+    @extend_schema(responses=RiskHistorySerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        """Every change of probability, impact, status or owner: who, when, from → to."""
+        risk = self.get_object()
+        entries = risk.history.select_related("actor").order_by("at", "id")
+        page = self.paginate_queryset(entries)
+        return self.get_paginated_response(RiskHistorySerializer(page, many=True).data)
+
+    @extend_schema(request=RiskReviewSerializer, responses=RiskReviewSerializer(many=True))
+    @action(detail=True, methods=["get", "post"])
+    def reviews(self, request, pk=None):
+        """GET the review log; POST `{note, next_review_date?}` records a review."""
+        risk = self.get_object()
+        if request.method == "GET":
+            page = self.paginate_queryset(risk.reviews.select_related("reviewer"))
+            return self.get_paginated_response(RiskReviewSerializer(page, many=True).data)
+        self._require_edit(risk.project)
+        serializer = RiskReviewSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        review = services.risk_review(risk=risk, actor=request.user, **serializer.validated_data)
+        return Response(RiskReviewSerializer(review).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("project", int, required=True)],
+        responses=OpenApiResponse(description="5×5 counts of open, mitigating and accepted risks"),
+    )
+    @action(detail=False, methods=["get"])
+    def heatmap(self, request):
+        """`?project=<id>`: counts per (probability, impact) cell, with each cell's level."""
+        project_id = _project_from_query(request)
+        if project_id is None:
+            raise ValidationError({"project": [_("This parameter is required.")]})
+        project = project_get_for_user(request.user, pk=project_id, need=Role.VIEWER)
+        grid = risk_heatmap(project=project)
+        cells = [
+            {
+                "probability": 5 - row,
+                "impact": col + 1,
+                "count": count,
+                "score": (5 - row) * (col + 1),
+                "level": risk_level((5 - row) * (col + 1)),
+            }
+            for row, counts in enumerate(grid)
+            for col, count in enumerate(counts)
+        ]
+        return Response(
+            {"project": project.pk, "rows": grid, "cells": cells, "total": sum(map(sum, grid))}
+        )

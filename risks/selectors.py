@@ -1,0 +1,102 @@
+"""Read queries for the risk register. Constant query counts, whatever the number of risks."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from projects.models import Project
+
+from .models import ACTIVE_STATUSES, Risk, RiskHistory
+
+SORTS = {
+    "score": ("-score", "number"),
+    "-score": ("score", "number"),
+    "key": ("number",),
+    "-key": ("-number",),
+    "review": ("next_review_date", "number"),
+    "-review": ("-next_review_date", "number"),
+    "status": ("status", "-score"),
+    "owner": ("owner__username", "-score"),
+    "category": ("category", "-score"),
+    "updated": ("-updated_at",),
+}
+
+
+def risk_register(
+    *, project: Project, filters: dict[str, Any] | None = None, today: date | None = None
+) -> QuerySet[Risk]:
+    """The project's risks, filtered and sorted as the register and its exports show them."""
+    filters = filters or {}
+    today = today or project.today()
+    qs = Risk.objects.filter(project=project).select_related("owner", "project")
+    for field in ("level", "category", "status", "regime", "probability", "impact"):
+        value = filters.get(field)
+        if value not in (None, "", []):
+            if isinstance(value, (list, tuple)):
+                qs = qs.filter(**{f"{field}__in": value})
+            else:
+                qs = qs.filter(**{field: value})
+    if filters.get("owner"):
+        qs = qs.filter(owner=filters["owner"])
+    if filters.get("overdue"):
+        qs = qs.filter(status__in=ACTIVE_STATUSES, next_review_date__lt=today)
+    if filters.get("active"):
+        qs = qs.filter(status__in=ACTIVE_STATUSES)
+    text = (filters.get("q") or "").strip()
+    if text:
+        qs = qs.filter(Q(title__icontains=text) | Q(description__icontains=text))
+    return qs.order_by(*SORTS.get(filters.get("sort") or "score", SORTS["score"]))
+
+
+def risk_heatmap(*, project: Project, active_only: bool = True) -> list[list[int]]:
+    """5×5 counts, rows = probability 5→1 (top to bottom), columns = impact 1→5."""
+    qs = Risk.objects.filter(project=project)
+    if active_only:
+        qs = qs.filter(status__in=ACTIVE_STATUSES)
+    counts = {
+        (row["probability"], row["impact"]): row["n"]
+        for row in qs.values("probability", "impact").annotate(n=Count("id"))
+    }
+    return [[counts.get((p, i), 0) for i in range(1, 6)] for p in range(5, 0, -1)]
+
+
+def risk_counts_by_level(*, project: Project) -> dict[str, int]:
+    rows = (
+        Risk.objects.filter(project=project, status__in=ACTIVE_STATUSES)
+        .values("level")
+        .annotate(n=Count("id"))
+    )
+    return {row["level"]: row["n"] for row in rows}
+
+
+def risk_exposure_trend(*, project: Project, days: int = 90) -> list[tuple[date, int]]:
+    """Open exposure (sum of scores of open, mitigating and accepted risks) at the end of
+    each of the last `days` project-local days, replayed from the risk history (one query)."""
+    tz = zoneinfo.ZoneInfo(project.timezone)
+    today = project.today()
+    first = today - timedelta(days=days - 1)
+    rows = (
+        RiskHistory.objects.filter(risk__project=project)
+        .order_by("at", "id")
+        .values_list("risk_id", "at", "probability", "impact", "status")
+    )
+    state: dict[int, tuple[int, str]] = {}
+    series: list[tuple[date, int]] = []
+    rows_iter = iter(rows)
+    pending = next(rows_iter, None)
+    day = first
+    # Everything before the first day is folded into the starting state.
+    while day <= today:
+        end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+        while pending is not None and pending[1] < end:
+            risk_id, _at, probability, impact, status = pending
+            state[risk_id] = (probability * impact, status)
+            pending = next(rows_iter, None)
+        exposure = sum(score for score, status in state.values() if status in ACTIVE_STATUSES)
+        series.append((day, exposure))
+        day += timedelta(days=1)
+    return series

@@ -1,0 +1,101 @@
+"""Translate risks to and from JSON. Rules live in the services."""
+
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from projects.serializers import UserBriefSerializer
+
+from .models import Level, Risk, RiskHistory, RiskReview
+
+
+class RiskSerializer(serializers.ModelSerializer):
+    key = serializers.CharField(read_only=True)
+    score = serializers.IntegerField(read_only=True)
+    level = serializers.ChoiceField(choices=Level.choices, read_only=True)
+    overdue = serializers.SerializerMethodField()
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=get_user_model().objects.filter(is_active=True),
+        required=False,
+        help_text=_("A project member's user id; defaults to the creator."),
+    )
+    owner_detail = UserBriefSerializer(source="owner", read_only=True)
+    probability = serializers.IntegerField(min_value=1, max_value=5)
+    impact = serializers.IntegerField(min_value=1, max_value=5)
+
+    class Meta:
+        model = Risk
+        fields = [
+            "id",
+            "key",
+            "project",
+            "number",
+            "title",
+            "description",
+            "category",
+            "regime",
+            "probability",
+            "impact",
+            "score",
+            "level",
+            "owner",
+            "owner_detail",
+            "trigger",
+            "mitigation_plan",
+            "contingency_plan",
+            "status",
+            "next_review_date",
+            "overdue",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "number", "created_at", "updated_at"]
+
+    def get_overdue(self, risk) -> bool:
+        return risk.is_overdue(risk.project.today())
+
+    def validate(self, attrs):
+        if (
+            self.instance is not None
+            and "project" in attrs
+            and attrs["project"] != self.instance.project
+        ):
+            raise serializers.ValidationError(
+                {"project": [_("A risk cannot move to another project.")]}
+            )
+        return attrs
+
+
+class RiskHistorySerializer(serializers.ModelSerializer):
+    actor = UserBriefSerializer(read_only=True)
+    score = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RiskHistory
+        fields = [
+            "id",
+            "field",
+            "old_value",
+            "new_value",
+            "probability",
+            "impact",
+            "score",
+            "status",
+            "actor",
+            "at",
+            "note",
+        ]
+        read_only_fields = fields
+
+    def get_score(self, entry) -> int:
+        return entry.probability * entry.impact
+
+
+class RiskReviewSerializer(serializers.ModelSerializer):
+    reviewer = UserBriefSerializer(read_only=True)
+    next_review_date = serializers.DateField(required=False)
+
+    class Meta:
+        model = RiskReview
+        fields = ["id", "reviewer", "at", "note", "next_review_date"]
+        read_only_fields = ["id", "reviewer", "at"]

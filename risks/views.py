@@ -1,0 +1,404 @@
+"""Risk register pages. Thin: authorise, call a selector or service, render.
+
+The register is one page; htmx swaps its table (filters, heat-map clicks) and single
+rows (inline edits) without reloading.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+
+from portal.errors import ApplicationError
+from portal.http import HtmxHttpRequest
+from portal.models import Event
+from portal.roles import Role
+from projects.permissions import can_admin, can_edit, project_get_for_user
+from projects.tabs import tabs_for
+
+from . import services
+from .forms import RiskFilterForm, RiskForm, RiskInlineForm, RiskReviewForm
+from .models import Level, Risk, Status
+from .scoring import risk_level
+from .selectors import risk_counts_by_level, risk_exposure_trend, risk_heatmap, risk_register
+
+PAGE_SIZE = 100
+RISK_EVENTS = ["risk.created", "risk.escalated", "risk.review_overdue", "risk.occurred"]
+
+
+def _filters(request, project):
+    form = RiskFilterForm(request.GET or None, project=project)
+    return form, (form.cleaned_data if form.is_valid() else {})
+
+
+def _query_without(request, *names: str) -> str:
+    query = request.GET.copy()
+    for name in names:
+        query.pop(name, None)
+    return query.urlencode()
+
+
+def _heatmap_context(project, filters):
+    grid = risk_heatmap(project=project)
+    selected = (filters.get("probability"), filters.get("impact"))
+    rows = []
+    for index, counts in enumerate(grid):
+        probability = 5 - index
+        cells = []
+        for impact, count in enumerate(counts, start=1):
+            score = probability * impact
+            cells.append(
+                {
+                    "probability": probability,
+                    "impact": impact,
+                    "count": count,
+                    "score": score,
+                    "level": risk_level(score),
+                    "selected": selected == (probability, impact),
+                }
+            )
+        rows.append({"probability": probability, "cells": cells})
+    return {"heatmap_rows": rows}
+
+
+def _register_context(request, project):
+    form, filters = _filters(request, project)
+    today = project.today()
+    page = Paginator(risk_register(project=project, filters=filters, today=today), PAGE_SIZE)
+    page = page.get_page(request.GET.get("page") or 1)
+    return {
+        "project": project,
+        "filter_form": form,
+        "filters": filters,
+        "page": page,
+        "risks": page.object_list,
+        "today": today,
+        "can_edit": can_edit(request.user, project),
+        "statuses": Status.choices,
+        "scale": range(1, 6),
+        "query": _query_without(request, "page"),
+        "query_no_cell": _query_without(request, "page", "probability", "impact"),
+        "sort": filters.get("sort") or "score",
+        **_heatmap_context(project, filters),
+    }
+
+
+@login_required
+def risk_register_view(request: HtmxHttpRequest, key: str):
+    project = project_get_for_user(request.user, key=key)
+    context = _register_context(request, project)
+    if request.htmx and request.htmx.target == "risk-results":
+        return render(request, "risks/risk_register.html#results", context)
+    if request.htmx and request.htmx.target == "risk-heatmap":
+        return render(request, "risks/risk_register.html#heatmap", context)
+    context.update(
+        {
+            "tabs": tabs_for(project, "risks", request.user),
+            "levels": risk_counts_by_level(project=project),
+            "level_choices": Level.choices,
+            "trend": [
+                {"date": day.isoformat(), "exposure": value}
+                for day, value in risk_exposure_trend(project=project)
+            ],
+            "events": list(
+                Event.objects.filter(project=project, name__in=RISK_EVENTS).order_by("-created_at")[
+                    :8
+                ]
+            ),
+        }
+    )
+    return render(request, "risks/risk_register.html", context)
+
+
+def _risk_for(request, key: str, number: int, need: str = Role.VIEWER) -> tuple:
+    project = project_get_for_user(request.user, key=key, need=need)
+    risk = get_object_or_404(
+        Risk.objects.select_related("owner", "project", "created_by"),
+        project=project,
+        number=number,
+    )
+    return project, risk
+
+
+@login_required
+@require_POST
+def risk_inline_edit_view(request: HtmxHttpRequest, key: str, number: int):
+    """Change probability, impact or status from the register; the row re-scores at once."""
+    project, risk = _risk_for(request, key, number, need=Role.MEMBER)
+    form = RiskInlineForm(request.POST)
+    error = None
+    if form.is_valid():
+        try:
+            risk = services.risk_update(
+                risk=risk,
+                actor=request.user,
+                **{form.cleaned_data["field"]: form.cleaned_data["value"]},
+            )
+        except (ApplicationError, ValidationError) as exc:
+            error = exc.message if isinstance(exc, ApplicationError) else "; ".join(exc.messages)
+    else:
+        error = "; ".join(e for errs in form.errors.values() for e in errs)
+    context = {
+        "project": project,
+        "risk": risk
+        if error is None
+        else Risk.objects.select_related("owner", "project").get(pk=risk.pk),
+        "today": project.today(),
+        "can_edit": True,
+        "statuses": Status.choices,
+        "scale": range(1, 6),
+        "row_error": error,
+    }
+    response = render(
+        request, "risks/risk_register.html#row", context, status=200 if error is None else 400
+    )
+    if error is None:
+        trigger_client_event(response, "risk-changed")
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def risk_create_view(request: HtmxHttpRequest, key: str):
+    project = project_get_for_user(request.user, key=key, need=Role.MEMBER)
+    form = RiskForm(request.POST or None, project=project)
+    if request.method == "POST" and form.is_valid():
+        try:
+            risk = services.risk_create(project=project, actor=request.user, **form.cleaned_data)
+        except (ApplicationError, ValidationError) as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("Risk %(key)s registered.") % {"key": risk.key})
+            return HttpResponseRedirect(reverse("risks:detail", args=[project.key, risk.number]))
+    return render(
+        request,
+        "risks/risk_form.html",
+        {"project": project, "form": form, "tabs": tabs_for(project, "risks", request.user)},
+    )
+
+
+def _form_error(form, exc) -> None:
+    if isinstance(exc, ApplicationError):
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+    elif hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def risk_edit_view(request: HtmxHttpRequest, key: str, number: int):
+    project, risk = _risk_for(request, key, number, need=Role.MEMBER)
+    form = RiskForm(request.POST or None, instance=Risk.objects.get(pk=risk.pk), project=project)
+    if request.method == "POST" and form.is_valid():
+        changes = dict(form.cleaned_data)
+        if changes.get("owner") is None:
+            changes["owner"] = risk.owner
+        try:
+            services.risk_update(risk=risk, actor=request.user, **changes)
+        except (ApplicationError, ValidationError) as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("Risk %(key)s saved.") % {"key": risk.key})
+            return HttpResponseRedirect(reverse("risks:detail", args=[project.key, risk.number]))
+    return render(
+        request,
+        "risks/risk_form.html",
+        {
+            "project": project,
+            "risk": risk,
+            "form": form,
+            "tabs": tabs_for(project, "risks", request.user),
+        },
+    )
+
+
+@login_required
+def risk_detail_view(request: HtmxHttpRequest, key: str, number: int):
+    project, risk = _risk_for(request, key, number)
+    return render(request, "risks/risk_detail.html", _detail_context(request, project, risk))
+
+
+def _detail_context(request, project, risk, review_form=None):
+    return {
+        "project": project,
+        "risk": risk,
+        "today": project.today(),
+        "tabs": tabs_for(project, "risks", request.user),
+        "history": list(risk.history.select_related("actor").order_by("-at", "-id")),
+        "reviews": list(risk.reviews.select_related("reviewer")),
+        "review_form": review_form or RiskReviewForm(),
+        "can_edit": can_edit(request.user, project),
+        "can_delete": can_admin(request.user, project),
+    }
+
+
+@login_required
+@require_POST
+def risk_review_view(request: HtmxHttpRequest, key: str, number: int):
+    project, risk = _risk_for(request, key, number, need=Role.MEMBER)
+    form = RiskReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            services.risk_review(
+                risk=risk,
+                actor=request.user,
+                note=form.cleaned_data["note"],
+                next_review_date=form.cleaned_data["next_review_date"],
+            )
+        except ApplicationError as exc:
+            form.add_error(exc.field, exc.message)
+        else:
+            messages.success(request, _("Review recorded."))
+            return HttpResponseRedirect(reverse("risks:detail", args=[project.key, risk.number]))
+    risk.refresh_from_db()
+    return render(
+        request, "risks/risk_detail.html", _detail_context(request, project, risk, form), status=400
+    )
+
+
+@login_required
+@require_POST
+def risk_delete_view(request: HtmxHttpRequest, key: str, number: int):
+    project, risk = _risk_for(request, key, number, need=Role.OWNER)
+    services.risk_delete(risk=risk, actor=request.user)
+    messages.success(request, _("Risk %(key)s deleted.") % {"key": risk.key})
+    url = reverse("risks:register", args=[project.key])
+    return HttpResponseClientRedirect(url) if request.htmx else HttpResponseRedirect(url)
+
+
+@login_required
+@require_POST
+def risk_templates_view(request: HtmxHttpRequest, key: str):
+    project = project_get_for_user(request.user, key=key, need=Role.MEMBER)
+    created = services.risk_templates_apply(
+        project=project, actor=request.user, language=get_language() or "zh-hans"
+    )
+    if created:
+        messages.success(
+            request,
+            _("%(count)s starter risks added. Review and adjust them to your project.")
+            % {"count": len(created)},
+        )
+    else:
+        messages.info(request, _("Every starter risk is already in this register."))
+    return HttpResponseRedirect(reverse("risks:register", args=[project.key]))
+
+
+def _export_rows(request, project):
+    _form, filters = _filters(request, project)
+    today = project.today()
+    header = [
+        _("Key"),
+        _("Title"),
+        _("Category"),
+        _("Compliance regime"),
+        _("Probability"),
+        _("Impact"),
+        _("Score"),
+        _("Level"),
+        _("Status"),
+        _("Owner"),
+        _("Next review date"),
+        _("Review overdue"),
+        _("Trigger"),
+        _("Mitigation plan"),
+        _("Contingency plan"),
+    ]
+    rows = []
+    for risk in risk_register(project=project, filters=filters, today=today):
+        rows.append(
+            [
+                risk.key,
+                risk.title,
+                risk.get_category_display(),
+                risk.get_regime_display(),
+                risk.probability,
+                risk.impact,
+                risk.score,
+                risk.get_level_display(),
+                risk.get_status_display(),
+                risk.owner.label,
+                risk.next_review_date,
+                _("yes") if risk.is_overdue(today) else "",
+                risk.trigger,
+                risk.mitigation_plan,
+                risk.contingency_plan,
+            ]
+        )
+    return header, rows
+
+
+def _export_name(project, ext: str) -> str:
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return f"{project.key}-risks-{stamp}.{ext}"
+
+
+@login_required
+def risk_export_csv_view(request: HtmxHttpRequest, key: str):
+    project = project_get_for_user(request.user, key=key)
+    header, rows = _export_rows(request, project)
+    buffer = io.StringIO()
+    buffer.write("\ufeff")  # Excel opens UTF-8 CSV with Chinese text correctly only with a BOM
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if v is None else v for v in row])
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_export_name(project, "csv")}"'
+    return response
+
+
+@login_required
+def risk_export_xlsx_view(request: HtmxHttpRequest, key: str):
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+
+    project = project_get_for_user(request.user, key=key)
+    header, rows = _export_rows(request, project)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _("Risks")[:31]
+    sheet.append(header)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    fills = {
+        "low": "E3F5EA",
+        "medium": "FFF2DC",
+        "high": "FDE0C8",
+        "critical": "FDE7E8",
+    }
+    levels = {str(label): value for value, label in Level.choices}
+    for row in rows:
+        sheet.append(row)
+        fill = fills.get(levels.get(str(row[7]), ""))
+        if fill:
+            sheet.cell(row=sheet.max_row, column=8).fill = PatternFill("solid", fgColor=fill)
+    widths = [14, 40, 12, 16, 10, 10, 8, 10, 12, 14, 14, 12, 40, 40, 40]
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = width
+    sheet.freeze_panes = "C2"
+    sheet.auto_filter.ref = sheet.dimensions
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = HttpResponse(
+        buffer.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{_export_name(project, "xlsx")}"'
+    return response
