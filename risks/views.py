@@ -35,7 +35,7 @@ from .models import Level, Risk, Status
 from .scoring import risk_level
 from .selectors import risk_counts_by_level, risk_exposure_trend, risk_heatmap, risk_register
 
-PAGE_SIZE = 100
+PAGE_SIZE = 50
 RISK_EVENTS = ["risk.created", "risk.escalated", "risk.review_overdue", "risk.occurred"]
 
 

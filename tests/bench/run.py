@@ -77,30 +77,78 @@ def main() -> int:
         ("projects API list", lambda: api.get("/api/v1/projects/?page_size=50")),
         ("activity API list", lambda: api.get("/api/v1/activity/?page_size=50")),
     ]
+
+    def measure(name, size, call):
+        call()  # warm-up
+        timings = []
+        for _ in range(ROUNDS):
+            reset_queries()
+            start = time.perf_counter()
+            response = call()
+            timings.append((time.perf_counter() - start) * 1000)
+            if response.status_code != 200:
+                raise SystemExit(f"{name}: HTTP {response.status_code}")
+        with CaptureQueriesContext(connection) as ctx:
+            call()
+        timings.sort()
+        p95 = timings[max(0, int(len(timings) * 0.95) - 1)]
+        return (name, size, statistics.median(timings), p95, len(ctx.captured_queries))
+
     rows = []
     for size in SIZES:
         grow_to(size)
         for name, call in scenarios:
-            call()  # warm-up
-            timings = []
-            for _ in range(ROUNDS):
-                reset_queries()
-                start = time.perf_counter()
-                response = call()
-                timings.append((time.perf_counter() - start) * 1000)
-                if response.status_code != 200:
-                    print(f"{name}: HTTP {response.status_code}", file=sys.stderr)
-                    return 1
-            with CaptureQueriesContext(connection) as ctx:
-                call()
-            timings.sort()
-            p95 = timings[max(0, int(len(timings) * 0.95) - 1)]
-            rows.append((name, size, statistics.median(timings), p95, len(ctx.captured_queries)))
+            rows.append(measure(name, size, call))
 
-    print(f"\n{'scenario':<22} {'projects':>8} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
+    rows += _bench_risks(pm, team, client, api, measure)
+
+    print(f"\n{'scenario':<26} {'rows':>8} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
     for name, size, median, p95, queries in rows:
-        print(f"{name:<22} {size:>8} {median:>10.1f} {p95:>8.1f} {queries:>8}")
+        print(f"{name:<26} {size:>8} {median:>10.1f} {p95:>8.1f} {queries:>8}")
     return 0
+
+
+def _bench_risks(pm, team, client, api, measure):
+    """The risk register and its API at 200 and 2,000 risks in one project."""
+    from projects.models import Project
+    from risks.models import Risk
+
+    project = Project.objects.get(key="B0000")
+    owners = [pm, *team[1:4]]
+    rows = []
+    for size in (200, 2000):
+        existing = Risk.objects.filter(project=project).count()
+        Risk.objects.bulk_create(
+            Risk(
+                project=project,
+                number=n + 1,
+                title=f"基准风险 {n}",
+                category="technical",
+                probability=n % 5 + 1,
+                impact=(n // 5) % 5 + 1,
+                owner=owners[n % len(owners)],
+                status="open" if n % 7 else "closed",
+            )
+            for n in range(existing, size)
+        )
+        rows.append(
+            measure("risk register page", size, lambda: client.get("/projects/B0000/risks/"))
+        )
+        rows.append(
+            measure(
+                "risks API list",
+                size,
+                lambda: api.get(f"/api/v1/risks/?project={project.pk}&page_size=50"),
+            )
+        )
+        rows.append(
+            measure(
+                "risks heatmap API",
+                size,
+                lambda: api.get(f"/api/v1/risks/heatmap/?project={project.pk}"),
+            )
+        )
+    return rows
 
 
 if __name__ == "__main__":
