@@ -11,10 +11,10 @@ from typing import Any
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from . import clock
 from .models import Activity
 
 Sentence = Promise | str
@@ -128,7 +128,7 @@ def activity_record(
         target_label=(label if label is not None else str(target))[:300],
         before={k: _jsonable(v) for k, v in (before or {}).items()},
         after={k: _jsonable(v) for k, v in (after or {}).items()},
-        at=timezone.now(),
+        at=clock.now(),
     )
 
 

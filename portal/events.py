@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
+from . import clock
 from .models import Event
 
 CATALOGUE = {
@@ -30,7 +30,11 @@ def emit(
     """Record one event. With a dedupe key, a second emit of the same fact is a no-op (None)."""
     if name not in CATALOGUE:
         raise ValueError(f"unknown event {name!r}")
-    if dedupe_key and Event.objects.filter(dedupe_key=dedupe_key).exists():
+    if not dedupe_key:
+        return Event.objects.create(
+            name=name, project=project, payload=payload or {}, created_at=clock.now()
+        )
+    if Event.objects.filter(dedupe_key=dedupe_key).exists():
         return None
     try:
         with transaction.atomic():
@@ -39,7 +43,7 @@ def emit(
                 project=project,
                 payload=payload or {},
                 dedupe_key=dedupe_key or None,
-                created_at=timezone.now(),
+                created_at=clock.now(),
             )
     except IntegrityError:
         # Two workers raced on the same dedupe key: the other one recorded it.

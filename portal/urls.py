@@ -7,11 +7,15 @@ from rest_framework.routers import DefaultRouter
 
 from portal import views as portal_views
 from projects import api as projects_api
+from projects import api_board
 from risks import api as risks_api
 
 router = DefaultRouter()
 router.register("projects", projects_api.ProjectViewSet, basename="project")
 router.register("risks", risks_api.RiskViewSet, basename="risk")
+router.register("sprints", api_board.SprintViewSet, basename="sprint")
+router.register("work-items", api_board.WorkItemViewSet, basename="work-item")
+router.register("retrospectives", api_board.RetrospectiveViewSet, basename="retrospective")
 
 api_v1 = [
     *router.urls,

@@ -16,7 +16,7 @@ from portal.models import Activity
 from portal.roles import Role
 
 from . import services
-from .models import Membership, PhaseChange, Project
+from .models import Membership, PhaseChange, Project, WorkflowColumn
 from .permissions import can_admin, projects_visible_to
 from .selectors import activity_for_user, member_count, project_members
 from .serializers import (
@@ -59,7 +59,10 @@ class ProjectViewSet(
         )
         if self.action == "retrieve":
             qs = qs.prefetch_related(
-                Prefetch("phase_changes", queryset=PhaseChange.objects.select_related("changed_by"))
+                Prefetch(
+                    "phase_changes", queryset=PhaseChange.objects.select_related("changed_by")
+                ),
+                Prefetch("columns", queryset=WorkflowColumn.objects.order_by("order", "id")),
             )
         return qs
 

@@ -23,12 +23,28 @@ class ProjectsConfig(AppConfig):
                     "%(actor)s changed the role of %(target)s from %(before_role)s to %(after_role)s"
                 ),
                 "member.removed": _("%(actor)s removed %(target)s from the project"),
+                "work_item.created": _("%(actor)s created %(target)s"),
+                "work_item.updated": _("%(actor)s updated %(target)s"),
+                "work_item.moved": _(
+                    "%(actor)s moved %(target)s from %(before_column)s to %(after_column)s"
+                ),
+                "column.created": _("%(actor)s added the board column %(target)s"),
+                "column.updated": _("%(actor)s changed the board column %(target)s"),
+                "column.deleted": _("%(actor)s deleted the board column %(target)s"),
+                "columns.reordered": _("%(actor)s reordered the board columns"),
+                "sprint.created": _("%(actor)s planned %(target)s"),
+                "sprint.updated": _("%(actor)s updated %(target)s"),
+                "sprint.started": _("%(actor)s started %(target)s"),
+                "sprint.closed": _("%(actor)s closed %(target)s"),
+                "retro.item_added": _("%(actor)s added to the retrospective: %(target)s"),
             }
         )
         from portal.navigation import NavEntry, register_project_tab, register_site
 
         register_site(NavEntry("projects", _("Projects"), "projects:list", order=10))
         register_project_tab(NavEntry("overview", _("Overview"), "projects:detail", order=0))
+        register_project_tab(NavEntry("board", _("Board"), "projects:board", order=20))
+        register_project_tab(NavEntry("sprints", _("Sprints"), "projects:sprints", order=30))
         register_project_tab(
             NavEntry("settings", _("Settings"), "projects:settings", order=100, min_role="owner")
         )

@@ -9,7 +9,7 @@ from portal.models import Activity
 from portal.roles import Role
 from portal.validators import validate_currency, validate_timezone
 
-from .models import Membership, PhaseChange, Project, project_key_validator
+from .models import Membership, PhaseChange, Project, WorkflowColumn, project_key_validator
 
 
 class UserBriefSerializer(serializers.ModelSerializer):
@@ -79,11 +79,25 @@ class ProjectSerializer(serializers.ModelSerializer):
         return attrs
 
 
+class ColumnBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WorkflowColumn
+        fields = ["id", "name", "category", "wip_limit"]
+        read_only_fields = fields
+
+
 class ProjectDetailSerializer(ProjectSerializer):
     phase_history = PhaseChangeSerializer(source="phase_changes", many=True, read_only=True)
+    columns = ColumnBriefSerializer(many=True, read_only=True)
 
     class Meta(ProjectSerializer.Meta):
-        fields = [*ProjectSerializer.Meta.fields, "phase_history"]
+        fields = [
+            *ProjectSerializer.Meta.fields,
+            "sprint_min_weeks",
+            "sprint_max_weeks",
+            "columns",
+            "phase_history",
+        ]
 
 
 class MembershipSerializer(serializers.ModelSerializer):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -11,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from portal import clock
 from portal.roles import Role
 from projects.permissions import can_admin, can_edit, project_get_for_user, projects_visible_to
 
@@ -31,12 +34,17 @@ class RiskFilter(django_filters.FilterSet):
         fields = ["project", "category", "status", "regime", "owner", "probability", "impact"]
 
     def filter_overdue(self, queryset, name, value):
-        from django.utils import timezone
-
-        # The exact per-project local date is applied by `overdue` on each row; the filter
-        # uses UTC today, which differs only in the hours around midnight.
-        today = timezone.now().date()
-        overdue = Q(status__in=ACTIVE_STATUSES, next_review_date__lt=today)
+        # "Today" is each project's own local date, as on every row's `overdue` field:
+        # one condition per time zone among the projects in play.
+        now = clock.now()
+        zones = set(queryset.values_list("project__timezone", flat=True).distinct())
+        past_review = Q()
+        for zone in zones:
+            today = now.astimezone(zoneinfo.ZoneInfo(zone)).date()
+            past_review |= Q(project__timezone=zone, next_review_date__lt=today)
+        if not zones:
+            return queryset if not value else queryset.none()
+        overdue = Q(status__in=ACTIVE_STATUSES) & past_review
         return queryset.filter(overdue) if value else queryset.exclude(overdue)
 
     def filter_text(self, queryset, name, value):
@@ -74,9 +82,23 @@ class RiskViewSet(viewsets.ModelViewSet):
         if not can_edit(self.request.user, project):
             raise PermissionDenied(_("Viewers cannot change risks."))
 
+    def create(self, request, *args, **kwargs):
+        # Authorise the project before validating: an id that exists elsewhere and one
+        # that does not exist must look the same (404) to someone outside it.
+        raw = request.data.get("project") if hasattr(request.data, "get") else None
+        if raw not in (None, ""):
+            try:
+                project_id = int(raw)
+            except (TypeError, ValueError):
+                raise ValidationError({"project": [_("A project id is a whole number.")]}) from None
+            self._project = project_get_for_user(request.user, pk=project_id)
+            self._require_edit(self._project)
+        return super().create(request, *args, **kwargs)
+
     def perform_create(self, serializer):
-        project = serializer.validated_data["project"]
-        project = project_get_for_user(self.request.user, pk=project.pk)  # 404 for outsiders
+        project = getattr(self, "_project", None) or project_get_for_user(
+            self.request.user, pk=serializer.validated_data["project"].pk
+        )
         self._require_edit(project)
         data = dict(serializer.validated_data)
         data.pop("project")

@@ -8,9 +8,9 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal import clock
 from portal.activity import activity_record
 from portal.errors import ApplicationError
 from portal.events import emit
@@ -35,6 +35,17 @@ EDITABLE_FIELDS = {
     "next_review_date",
 }
 DEFAULT_REVIEW_DAYS = 14
+
+
+def _validate(risk: Risk) -> None:
+    """Field validation only. The project, owner and creator are objects we already hold,
+    the number is unique under the project lock, and the 1–5 check constraints repeat the
+    field validators: re-checking them would cost a query each on every write."""
+    risk.full_clean(
+        exclude=["score", "level", "project", "owner", "created_by"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
 
 
 def _check_owner(project: Project, owner: Any) -> None:
@@ -67,7 +78,7 @@ def _history(risk: Risk, field: str, old: Any, new: Any, actor: Any, note: str =
         impact=risk.impact,
         status=risk.status,
         actor=actor if getattr(actor, "pk", None) else None,
-        at=timezone.now(),
+        at=clock.now(),
         note=note,
     )
 
@@ -117,7 +128,7 @@ def risk_create(
         next_review_date=next_review_date,
         created_by=actor,
     )
-    risk.full_clean(exclude=["score", "level"])
+    _validate(risk)
     risk.save()
     risk.refresh_from_db(fields=["score", "level"])
     _history(risk, "created", "", risk.status, actor)
@@ -150,7 +161,7 @@ def risk_update(*, risk: Risk, actor: Any, **changes: Any) -> Risk:
             setattr(risk, field, value)
     if not after:
         return risk
-    risk.full_clean(exclude=["score", "level"])
+    _validate(risk)
     risk.save()
     risk.refresh_from_db(fields=["score", "level"])
     for field in TRACKED_FIELDS:
@@ -187,7 +198,7 @@ def risk_review(
     if next_review_date <= today:
         raise ApplicationError(_("The next review must be after today."), field="next_review_date")
     review = RiskReview.objects.create(
-        risk=risk, reviewer=actor, at=timezone.now(), note=note, next_review_date=next_review_date
+        risk=risk, reviewer=actor, at=clock.now(), note=note, next_review_date=next_review_date
     )
     old = risk.next_review_date
     risk.next_review_date = next_review_date
@@ -231,7 +242,7 @@ def risks_flag_overdue_reviews(*, now=None) -> int:
     """
     emitted = 0
     # No time zone is more than a day ahead of UTC: later dates cannot be overdue anywhere.
-    horizon = (now or timezone.now()).date() + timedelta(days=1)
+    horizon = (now or clock.now()).date() + timedelta(days=1)
     candidates = (
         Risk.objects.filter(status__in=ACTIVE_STATUSES, next_review_date__lt=horizon)
         .select_related("project", "owner")

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -101,7 +102,16 @@ def risk_register_view(request: HtmxHttpRequest, key: str):
     project = project_get_for_user(request.user, key=key)
     context = _register_context(request, project)
     if request.htmx and request.htmx.target == "risk-results":
-        return render(request, "risks/risk_register.html#results", context)
+        # The table, plus out-of-band refreshes of everything else that carries the
+        # filters: the heat map, the export links and the form's heat-map cell inputs.
+        context["oob"] = True
+        parts = [
+            render_to_string("risks/risk_register.html#results", context, request),
+            render_to_string("risks/risk_register.html#heatmap", context, request),
+            render_to_string("risks/risk_register.html#exports", context, request),
+            render_to_string("risks/risk_register.html#cellinputs", context, request),
+        ]
+        return HttpResponse("".join(parts))
     if request.htmx and request.htmx.target == "risk-heatmap":
         return render(request, "risks/risk_register.html#heatmap", context)
     context.update(

@@ -68,3 +68,24 @@ def overdue(obj, today) -> bool:
 @register.filter
 def mul(a, b):
     return (a or 0) * (b or 0)
+
+
+@register.filter
+def markdown(text: str):
+    """Markdown → sanitised HTML (safe to show)."""
+    from django.utils.safestring import mark_safe
+
+    from portal.markdown import render_markdown
+
+    return mark_safe(render_markdown(text))
+
+
+@register.filter
+def hours_human(hours) -> str:
+    """3.5 → "3h", 50 → "2d 2h" (ages on cards)."""
+    if hours is None:
+        return "—"
+    hours = int(hours)
+    if hours < 24:
+        return f"{hours}h"
+    return f"{hours // 24}d" + (f" {hours % 24}h" if hours % 24 and hours < 96 else "")

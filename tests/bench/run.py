@@ -101,11 +101,108 @@ def main() -> int:
             rows.append(measure(name, size, call))
 
     rows += _bench_risks(pm, team, client, api, measure)
+    rows += _bench_board(pm, team, client, api, measure)
 
     print(f"\n{'scenario':<26} {'rows':>8} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
     for name, size, median, p95, queries in rows:
         print(f"{name:<26} {size:>8} {median:>10.1f} {p95:>8.1f} {queries:>8}")
     return 0
+
+
+def _bench_board(pm, team, client, api, measure):
+    """Board page, move API and burndown at 500 and 5,000 cards in the running sprint."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from projects import services
+    from projects.models import ColumnChange, Project, SprintScopeChange, WorkItem
+
+    project = Project.objects.get(key="B0001")
+    today = project.today()
+    sprint = services.sprint_create(
+        project=project,
+        actor=pm,
+        name="Bench",
+        start=today - timedelta(days=5),
+        end=today + timedelta(days=9),
+    )
+    services.sprint_start(sprint=sprint, actor=pm)
+    columns = list(project.columns.order_by("order"))
+    rows = []
+    movable = services.work_item_create(
+        project=project, actor=pm, title="movable", sprint=sprint, story_points=3
+    )
+    for size in (500, 5000):
+        existing = WorkItem.objects.filter(project=project).count()
+        now = timezone.now()
+        created = WorkItem.objects.bulk_create(
+            WorkItem(
+                project=project,
+                number=n + 1000,
+                title=f"基准卡片 {n}",
+                column=columns[n % len(columns)],
+                rank=n * 1024,
+                sprint=sprint,
+                assignee=team[n % len(team)],
+                story_points=(n % 5) + 1,
+                created_at=now - timedelta(days=4),
+                column_entered_at=now - timedelta(days=n % 4),
+                started_at=now - timedelta(days=3) if n % len(columns) else None,
+                done_at=now - timedelta(days=n % 3)
+                if n % len(columns) == len(columns) - 1
+                else None,
+            )
+            for n in range(existing, size)
+        )
+        SprintScopeChange.objects.bulk_create(
+            SprintScopeChange(
+                sprint=sprint,
+                item=i,
+                change="added",
+                points=i.story_points,
+                after_start=False,
+                at=now - timedelta(days=5),
+            )
+            for i in created
+        )
+        ColumnChange.objects.bulk_create(
+            ColumnChange(
+                item=i,
+                from_column=None,
+                to_column=i.column,
+                to_category=i.column.category,
+                at=i.column_entered_at,
+            )
+            for i in created
+        )
+        rows.append(measure("board page", size, lambda: client.get("/projects/B0001/board/")))
+        move = _mover(api, movable, [columns[1], columns[2]])
+        rows.append(measure("work item move API", size, move))
+        rows.append(
+            measure(
+                "sprint burndown API",
+                size,
+                lambda: api.get(f"/api/v1/sprints/{sprint.pk}/burndown/"),
+            )
+        )
+        rows.append(measure("stand-up page", size, lambda: client.get("/projects/B0001/standup/")))
+    return rows
+
+
+def _mover(api, item, targets):
+    """A move request that alternates between two columns (each call really moves)."""
+    state = {"n": 0}
+
+    def move():
+        state["n"] += 1
+        return api.post(
+            f"/api/v1/work-items/{item.pk}/move/",
+            {"column": targets[state["n"] % 2].pk},
+            content_type="application/json",
+        )
+
+    return move
 
 
 def _bench_risks(pm, team, client, api, measure):

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from portal.demo import DEMO_PASSWORD, DEMO_USERS, seed_users
 from projects.demo import seed_projects
+from projects.demo_board import seed_boards
 from risks.demo import seed_risks
 
 
@@ -21,6 +22,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             users = seed_users()
             projects = seed_projects(users)
+            seed_boards(users, projects)
             risks = seed_risks(users, projects)
         self.stdout.write(
             self.style.SUCCESS(

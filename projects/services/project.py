@@ -8,18 +8,21 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal import clock
 from portal.activity import activity_record, changed_fields
 from portal.errors import ApplicationError
 from portal.roles import Role
 
-from .models import Membership, PhaseChange, Project
+from ..models import Membership, PhaseChange, Project
+from .board import columns_create_default
 
 User = get_user_model()
 
 PROJECT_EDITABLE_FIELDS = {
+    "sprint_min_weeks",
+    "sprint_max_weeks",
     "name",
     "description",
     "phase",
@@ -31,6 +34,10 @@ PROJECT_EDITABLE_FIELDS = {
     "timezone",
     "archived",
 }
+
+
+# full_clean(validate_constraints=False): Project.clean() and the field validators state
+# every check constraint in words a person can act on; the database still enforces them.
 
 
 @transaction.atomic
@@ -62,7 +69,7 @@ def project_create(
         currency=currency,
         timezone=timezone_name,
     )
-    project.full_clean()
+    project.full_clean(exclude=["owner"], validate_constraints=False)
     try:
         with transaction.atomic():
             project.save()
@@ -70,8 +77,9 @@ def project_create(
         # Two people racing for the same key: the loser gets the same field error.
         raise ApplicationError(_("A project with this key already exists."), field="key") from None
     Membership.objects.create(project=project, user=actor, role=Role.OWNER)
+    columns_create_default(project=project, language=getattr(actor, "language", "zh-hans"))
     PhaseChange.objects.create(
-        project=project, from_phase="", to_phase=phase, changed_by=actor, at=timezone.now()
+        project=project, from_phase="", to_phase=phase, changed_by=actor, at=clock.now()
     )
     activity_record(actor=actor, verb="project.created", target=project, project=project)
     return project
@@ -90,7 +98,7 @@ def project_update(*, project: Project, actor: Any, **changes: Any) -> Project:
     before, after = changed_fields(project, changes)
     if not after:
         return project
-    project.full_clean()
+    project.full_clean(exclude=["owner"], validate_constraints=False)
     project.save()
     if "phase" in after:
         PhaseChange.objects.create(
@@ -98,7 +106,7 @@ def project_update(*, project: Project, actor: Any, **changes: Any) -> Project:
             from_phase=old_phase,
             to_phase=project.phase,
             changed_by=actor,
-            at=timezone.now(),
+            at=clock.now(),
         )
     verb = "project.updated"
     if set(after) == {"archived"}:

@@ -19,8 +19,8 @@ from django.db.models import (
 from portal.models import Activity
 from portal.roles import Role
 
-from .models import Membership, Project
-from .permissions import projects_visible_to
+from ..models import Membership, Project
+from ..permissions import projects_visible_to
 
 
 def member_count() -> Subquery:

@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -70,6 +70,16 @@ class Project(models.Model):
         _("time zone"), max_length=64, default="Asia/Shanghai", validators=[validate_timezone]
     )
     archived = models.BooleanField(_("archived"), default=False)
+    sprint_min_weeks = models.PositiveSmallIntegerField(
+        _("shortest sprint (weeks)"),
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(8)],
+    )
+    sprint_max_weeks = models.PositiveSmallIntegerField(
+        _("longest sprint (weeks)"),
+        default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(8)],
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -89,6 +99,12 @@ class Project(models.Model):
                 condition=Q(budget__isnull=True) | Q(budget__gte=0),
                 name="project_budget_not_negative",
             ),
+            models.CheckConstraint(
+                condition=Q(sprint_min_weeks__gte=1)
+                & Q(sprint_max_weeks__lte=8)
+                & Q(sprint_min_weeks__lte=F("sprint_max_weeks")),
+                name="project_sprint_weeks_in_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -98,9 +114,9 @@ class Project(models.Model):
         """The calendar date now in the project's own time zone (review dates, reports)."""
         import zoneinfo
 
-        from django.utils import timezone
+        from portal import clock
 
-        return timezone.localdate(timezone=zoneinfo.ZoneInfo(self.timezone))
+        return clock.now().astimezone(zoneinfo.ZoneInfo(self.timezone)).date()
 
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
@@ -108,6 +124,10 @@ class Project(models.Model):
         if self.start_date and self.target_date and self.target_date < self.start_date:
             raise ValidationError(
                 {"target_date": _("The target date cannot be before the start date.")}
+            )
+        if (self.sprint_min_weeks or 0) > (self.sprint_max_weeks or 0):
+            raise ValidationError(
+                {"sprint_max_weeks": _("The longest sprint cannot be shorter than the shortest.")}
             )
 
 

@@ -1,0 +1,286 @@
+"""REST endpoints for sprints, work items and retrospectives (DESIGN §5)."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.response import Response
+
+from portal.errors import ApplicationError
+
+from . import services
+from .models import RetroItem, Retrospective, Sprint, WorkItem
+from .permissions import can_admin, can_edit, project_get_for_user, projects_visible_to
+from .selectors.board import sprint_burndown
+from .serializers_board import (
+    RetroItemSerializer,
+    RetrospectiveSerializer,
+    SprintCloseSerializer,
+    SprintSerializer,
+    WorkItemMoveSerializer,
+    WorkItemSerializer,
+)
+
+
+class ProjectScopedMixin:
+    """Lists limited to the caller's projects; `?project=` of another project is a 404;
+    a create names its project and is authorised before the body is validated."""
+
+    project_lookup = "project"
+
+    def _visible(self):
+        return projects_visible_to(self.request.user)
+
+    def scoped(self, qs):
+        raw = self.request.query_params.get("project")
+        if raw not in (None, ""):
+            try:
+                project_id = int(raw)
+            except ValueError:
+                raise ValidationError({"project": [_("A project id is a whole number.")]}) from None
+            if not self._visible().filter(pk=project_id).exists():
+                raise NotFound(_("No such project."))
+        return qs.filter(**{f"{self.project_lookup}__in": self._visible().values("pk")})
+
+    def require_edit(self, project) -> None:
+        if not can_edit(self.request.user, project):
+            raise PermissionDenied(_("Viewers cannot change this project's work."))
+
+    def create(self, request, *args, **kwargs):
+        raw = request.data.get("project") if hasattr(request.data, "get") else None
+        if raw in (None, ""):
+            raise ValidationError({"project": [_("This field is required.")]})
+        try:
+            project_id = int(raw)
+        except (TypeError, ValueError):
+            raise ValidationError({"project": [_("A project id is a whole number.")]}) from None
+        self._project = project_get_for_user(request.user, pk=project_id)
+        self.require_edit(self._project)
+        return super().create(request, *args, **kwargs)
+
+
+class SprintFilter(django_filters.FilterSet):
+    class Meta:
+        model = Sprint
+        fields = ["project", "state"]
+
+
+class SprintViewSet(
+    ProjectScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Sprints of the caller's projects. Members plan, start and close them."""
+
+    serializer_class = SprintSerializer
+    filterset_class = SprintFilter
+    ordering_fields = ["start", "end"]
+    ordering = ["start", "id"]
+
+    def get_queryset(self):
+        return self.scoped(Sprint.objects.select_related("project"))
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        data.pop("project")
+        serializer.instance = services.sprint_create(
+            project=self._project, actor=self.request.user, **data
+        )
+
+    def perform_update(self, serializer):
+        sprint = serializer.instance
+        self.require_edit(sprint.project)
+        changes = {k: v for k, v in serializer.validated_data.items() if k != "project"}
+        serializer.instance = services.sprint_update(
+            sprint=sprint, actor=self.request.user, **changes
+        )
+
+    @extend_schema(request=None, responses=SprintSerializer)
+    @action(detail=True, methods=["post"])
+    def start(self, request, pk=None):
+        """Start a planned sprint; its items become the committed scope."""
+        sprint = self.get_object()
+        self.require_edit(sprint.project)
+        sprint = services.sprint_start(sprint=sprint, actor=request.user)
+        return Response(SprintSerializer(sprint).data)
+
+    @extend_schema(request=SprintCloseSerializer, responses=SprintSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        """Close the running sprint; `carry_to` (a planned sprint) or the backlog gets the rest."""
+        sprint = self.get_object()
+        self.require_edit(sprint.project)
+        body = SprintCloseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        carry_to = body.validated_data.get("carry_to")
+        if carry_to is not None and carry_to.project_id != sprint.project_id:
+            raise ValidationError({"carry_to": [_("Choose a sprint of this project.")]})
+        sprint = services.sprint_close(sprint=sprint, actor=request.user, carry_to=carry_to)
+        return Response(SprintSerializer(sprint).data)
+
+    @extend_schema(
+        responses=OpenApiResponse(
+            description="Daily series: day, remaining, scope, done, ideal, added, removed"
+        )
+    )
+    @action(detail=True, methods=["get"])
+    def burndown(self, request, pk=None):
+        sprint = self.get_object()
+        series = sprint_burndown(sprint=sprint)
+        return Response(
+            {
+                "sprint": sprint.pk,
+                "committed_points": sprint.committed_points,
+                "days": [
+                    {
+                        "day": d.day.isoformat(),
+                        "remaining": d.remaining,
+                        "scope": d.scope,
+                        "done": d.done,
+                        "ideal": d.ideal,
+                        "added": d.added,
+                        "removed": d.removed,
+                    }
+                    for d in series
+                ],
+            }
+        )
+
+
+class WorkItemFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_text")
+    backlog = django_filters.BooleanFilter(field_name="sprint", lookup_expr="isnull")
+
+    class Meta:
+        model = WorkItem
+        fields = ["project", "sprint", "column", "assignee", "type", "priority", "blocked"]
+
+    def filter_text(self, queryset, name, value):
+        return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
+
+
+class WorkItemViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
+    """Work items (`MALL-42`). Members create and change them; moves go through `move`."""
+
+    serializer_class = WorkItemSerializer
+    filterset_class = WorkItemFilter
+    ordering_fields = ["rank", "number", "created_at", "updated_at", "priority", "story_points"]
+    ordering = ["column__order", "rank", "id"]
+
+    def get_queryset(self):
+        return self.scoped(WorkItem.objects.select_related("project", "assignee", "column"))
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        data.pop("project")
+        blocked = data.pop("blocked", False)
+        reason = data.pop("blocked_reason", "")
+        item = services.work_item_create(project=self._project, actor=self.request.user, **data)
+        if blocked:
+            item = services.work_item_update(
+                item=item, actor=self.request.user, blocked=True, blocked_reason=reason
+            )
+        serializer.instance = item
+
+    def perform_update(self, serializer):
+        item = serializer.instance
+        self.require_edit(item.project)
+        changes = {
+            k: v for k, v in serializer.validated_data.items() if k not in ("project", "column")
+        }
+        serializer.instance = services.work_item_update(
+            item=item, actor=self.request.user, **changes
+        )
+
+    def perform_destroy(self, instance):
+        if not can_admin(self.request.user, instance.project):
+            raise PermissionDenied(_("Only project owners delete work items."))
+        from portal.activity import activity_record
+
+        activity_record(
+            actor=self.request.user,
+            verb="work_item.deleted",
+            target=instance,
+            project=instance.project,
+            before={
+                "title": instance.title,
+                "points": instance.story_points,
+                "column": instance.column.name,
+            },
+            label=str(instance),
+        )
+        instance.delete()
+
+    @extend_schema(request=WorkItemMoveSerializer, responses=WorkItemSerializer)
+    @action(detail=True, methods=["post"])
+    def move(self, request, pk=None):
+        """Move to `column`, at `rank`, or between `after` (card above) and `before` (card below)."""
+        item = self.get_object()
+        self.require_edit(item.project)
+        body = WorkItemMoveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        column = item.project.columns.filter(pk=data["column"]).first()
+        if column is None:
+            raise ValidationError({"column": [_("This column is not on this project's board.")]})
+        neighbours = {}
+        for name in ("before", "after"):
+            if data.get(name) is not None:
+                neighbour = WorkItem.objects.filter(project=item.project, pk=data[name]).first()
+                if neighbour is None:
+                    raise ValidationError({name: [_("This card is not on this project's board.")]})
+                neighbours[name] = neighbour
+        item = services.work_item_move(
+            item=item, column=column, actor=request.user, rank=data.get("rank"), **neighbours
+        )
+        return Response(WorkItemSerializer(item).data)
+
+
+class RetrospectiveFilter(django_filters.FilterSet):
+    project = django_filters.NumberFilter(field_name="sprint__project")
+
+    class Meta:
+        model = Retrospective
+        fields = ["sprint"]
+
+
+class RetrospectiveViewSet(ProjectScopedMixin, viewsets.ReadOnlyModelViewSet):
+    """Retrospectives (one per closed sprint); add items under `/{id}/items/`."""
+
+    serializer_class = RetrospectiveSerializer
+    filterset_class = RetrospectiveFilter
+    project_lookup = "sprint__project"
+
+    def get_queryset(self):
+        return self.scoped(
+            Retrospective.objects.select_related("sprint", "sprint__project").prefetch_related(
+                "items", "items__author"
+            )
+        ).order_by("-sprint__start")
+
+    @extend_schema(request=RetroItemSerializer, responses=RetroItemSerializer(many=True))
+    @action(detail=True, methods=["get", "post"])
+    def items(self, request, pk=None):
+        retro = self.get_object()
+        if request.method == "GET":
+            qs = RetroItem.objects.filter(retrospective=retro).select_related("author")
+            page = self.paginate_queryset(qs)
+            return self.get_paginated_response(RetroItemSerializer(page, many=True).data)
+        self.require_edit(retro.sprint.project)
+        body = RetroItemSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            item = services.retro_item_add(
+                sprint=retro.sprint, actor=request.user, **body.validated_data
+            )
+        except ApplicationError:
+            raise
+        return Response(RetroItemSerializer(item).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,125 @@
+"""Delivery formulas (DESIGN §4) as pure functions: burndown, velocity, percentiles.
+
+No database here: selectors gather the facts, these functions turn them into numbers,
+and tests check them with tables.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+
+@dataclass(frozen=True)
+class BurndownDay:
+    day: date
+    remaining: int | None  # points not done at the day's end; None for days still to come
+    scope: int | None  # total points in the sprint at the day's end
+    done: int | None  # points done at the day's end (the burnup)
+    ideal: float  # the straight line from the committed points to zero
+    added: int  # points added to the scope that day (after the start)
+    removed: int  # points removed from the scope that day
+
+
+def burndown(
+    *,
+    start: date,
+    end: date,
+    committed: int,
+    scope_events: Iterable[tuple[date, int]],
+    done_events: Iterable[tuple[date, int]],
+    today: date,
+) -> list[BurndownDay]:
+    """Daily series from `start` to `end` inclusive.
+
+    `scope_events`: (day, signed points) changes of the sprint's scope after the start
+    (additions positive, removals and re-estimates down negative).
+    `done_events`: (day, signed points) items entering (+) or leaving (-) a done column.
+    Days after `today` have no actual values: the chart shows them empty, not flat.
+    """
+    days = (end - start).days
+    scope_by_day: dict[date, list[int]] = {}
+    for day, points in scope_events:
+        scope_by_day.setdefault(max(day, start), []).append(points)
+    done_by_day: dict[date, int] = {}
+    for day, points in done_events:
+        key = max(day, start)
+        done_by_day[key] = done_by_day.get(key, 0) + points
+    series = []
+    scope = committed
+    done = 0
+    for offset in range(days + 1):
+        day = start + timedelta(days=offset)
+        changes = scope_by_day.get(day, [])
+        added = sum(p for p in changes if p > 0)
+        removed = -sum(p for p in changes if p < 0)
+        scope += added - removed
+        done += done_by_day.get(day, 0)
+        ideal = committed * (1 - offset / days) if days else 0.0
+        if day > today:
+            series.append(BurndownDay(day, None, None, None, round(ideal, 2), 0, 0))
+        else:
+            series.append(
+                BurndownDay(day, max(scope - done, 0), scope, done, round(ideal, 2), added, removed)
+            )
+    return series
+
+
+def mean_velocity(completed: Sequence[int | None], *, last: int = 3) -> float | None:
+    """Mean completed points of the last `last` closed sprints (oldest first in `completed`)."""
+    values = [v for v in completed if v is not None][-last:]
+    if not values:
+        return None
+    return sum(values) / len(values)
+
+
+def percentile(values: Sequence[float], pct: float) -> float | None:
+    """Linear-interpolated percentile (pct in 0–100) as spreadsheets compute PERCENTILE.INC."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    if len(ordered) == 1:
+        return float(ordered[0])
+    rank = (pct / 100) * (len(ordered) - 1)
+    low = math.floor(rank)
+    high = math.ceil(rank)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def working_days_between(first: date, last: date) -> int:
+    """Monday–Friday days in (first, last]; the stand-up's "since the last working day"."""
+    count = 0
+    day = first
+    while day < last:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            count += 1
+    return count
+
+
+def previous_working_day(day: date) -> date:
+    day -= timedelta(days=1)
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return day
+
+
+RANK_GAP = 1024
+
+
+def rank_between(before: int | None, after: int | None) -> int | None:
+    """A rank strictly between two neighbours, or None when they touch (renumber first).
+
+    `before` is the rank of the card above (None at the top), `after` of the card below.
+    """
+    if before is None and after is None:
+        return RANK_GAP
+    if before is None:
+        return after - RANK_GAP
+    if after is None:
+        return before + RANK_GAP
+    if after - before < 2:
+        return None
+    return (before + after) // 2

@@ -1,0 +1,341 @@
+"""Board, stand-up and sprint reads. Each returns a fixed number of queries, whatever
+the number of cards, so the board of 5,000 cards costs what the board of 50 does."""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import F, Q, QuerySet, Sum
+from django.utils import timezone
+
+from portal.models import Activity
+
+from ..calculations import BurndownDay, burndown, mean_velocity, percentile, previous_working_day
+from ..models import (
+    ColumnCategory,
+    ColumnChange,
+    Membership,
+    Project,
+    Sprint,
+    SprintScopeChange,
+    SprintState,
+    StandupNote,
+    WorkflowColumn,
+    WorkItem,
+)
+
+SWIMLANES = ("none", "assignee", "priority", "type")
+
+
+def board_columns(*, project: Project) -> list[WorkflowColumn]:
+    return list(project.columns.order_by("order", "id"))
+
+
+def active_sprint(*, project: Project) -> Sprint | None:
+    return project.sprints.filter(state=SprintState.ACTIVE).first()
+
+
+def board_items(*, project: Project, filters: dict[str, Any] | None = None) -> QuerySet[WorkItem]:
+    """Cards on the board: the active sprint's items (or the whole backlog with
+    `scope=all`), filtered by assignee, type, label, priority and text."""
+    filters = filters or {}
+    qs = WorkItem.objects.filter(project=project).select_related("assignee", "column")
+    scope = filters.get("scope") or "sprint"
+    if scope == "sprint":
+        sprint = filters.get("sprint")
+        if sprint is not None:
+            qs = qs.filter(sprint=sprint)
+    if filters.get("assignee") == "none":
+        qs = qs.filter(assignee__isnull=True)
+    elif filters.get("assignee"):
+        qs = qs.filter(assignee__username=filters["assignee"])
+    if filters.get("type"):
+        qs = qs.filter(type=filters["type"])
+    if filters.get("priority"):
+        qs = qs.filter(priority=filters["priority"])
+    if filters.get("label"):
+        qs = (
+            qs.filter(labels__contains=[filters["label"]])
+            if _json_contains_ok()
+            else qs.filter(labels__icontains=f'"{filters["label"]}"')
+        )
+    if filters.get("blocked"):
+        qs = qs.filter(blocked=True)
+    text = (filters.get("q") or "").strip()
+    if text:
+        number = text.split("-")[-1]
+        q = Q(title__icontains=text)
+        if number.isdigit():
+            q |= Q(number=int(number))
+        qs = qs.filter(q)
+    return qs.order_by("column__order", "rank", "id")
+
+
+def _json_contains_ok() -> bool:
+    from django.db import connection
+
+    return connection.vendor == "postgresql"
+
+
+@dataclass
+class Lane:
+    key: str
+    label: str
+    cells: dict[int, list[WorkItem]] = field(default_factory=lambda: defaultdict(list))
+    points: int = 0
+    count: int = 0
+
+
+def board_lanes(
+    *, columns: list[WorkflowColumn], items: list[WorkItem], swimlane: str, labels: dict[str, str]
+) -> list[Lane]:
+    """Group the cards into swimlanes × columns in Python: one query fed them all."""
+    lanes: dict[str, Lane] = {}
+
+    def lane_for(item: WorkItem) -> Lane:
+        if swimlane == "assignee":
+            key = item.assignee.username if item.assignee else ""
+            label = item.assignee.label if item.assignee else labels["unassigned"]
+        elif swimlane == "priority":
+            key, label = item.priority, item.priority
+        elif swimlane == "type":
+            key, label = item.type, str(item.get_type_display())
+        else:
+            key, label = "all", ""
+        if key not in lanes:
+            lanes[key] = Lane(key=key, label=label)
+        return lanes[key]
+
+    for item in items:
+        lane = lane_for(item)
+        lane.cells[item.column_id].append(item)
+        lane.points += item.story_points or 0
+        lane.count += 1
+    if not lanes:
+        lanes["all"] = Lane(key="all", label="")
+    ordered = sorted(lanes.values(), key=lambda lane: (lane.key == "", lane.key))
+    return ordered
+
+
+def column_counts(*, columns: list[WorkflowColumn], items: list[WorkItem]) -> dict[int, int]:
+    counts = {c.pk: 0 for c in columns}
+    for item in items:
+        counts[item.column_id] = counts.get(item.column_id, 0) + 1
+    return counts
+
+
+def project_cycle_p85_hours(*, project: Project, days: int = 90) -> float | None:
+    """P85 cycle time (done − started) in hours of items done in the last `days`."""
+    since = timezone.now() - timedelta(days=days)
+    rows = WorkItem.objects.filter(
+        project=project, done_at__gte=since, started_at__isnull=False
+    ).values_list("started_at", "done_at")
+    hours = [(done - started).total_seconds() / 3600 for started, done in rows if done >= started]
+    return percentile(hours, 85)
+
+
+def velocity_history(*, project: Project, limit: int = 8) -> list[Sprint]:
+    closed = list(project.sprints.filter(state=SprintState.CLOSED).order_by("-start")[:limit])
+    return list(reversed(closed))
+
+
+def project_mean_velocity(*, project: Project) -> float | None:
+    return mean_velocity([s.completed_points for s in velocity_history(project=project, limit=3)])
+
+
+def _local_day(dt: datetime, tz) -> date:
+    return dt.astimezone(tz).date()
+
+
+def sprint_burndown(*, sprint: Sprint, today: date | None = None) -> list[BurndownDay]:
+    """The sprint's daily burndown, replayed from its scope rows and its items' column
+    moves in time order (2 queries, whatever the sprint's size)."""
+    project = sprint.project
+    tz = zoneinfo.ZoneInfo(project.timezone)
+    today = today or project.today()
+    if sprint.state == SprintState.PLANNED or sprint.started_at is None:
+        committed = (
+            WorkItem.objects.filter(sprint=sprint).aggregate(p=Sum("story_points"))["p"] or 0
+        )
+        return burndown(
+            start=sprint.start,
+            end=sprint.end,
+            committed=committed,
+            scope_events=[],
+            done_events=[],
+            today=sprint.start - timedelta(days=1),
+        )
+    scope_rows = list(
+        SprintScopeChange.objects.filter(sprint=sprint).values_list(
+            "at", "points", "after_start", "change", "item_id"
+        )
+    )
+    item_ids = {row[4] for row in scope_rows}
+    moves = ColumnChange.objects.filter(item_id__in=item_ids).values_list(
+        "at", "item_id", "to_category", "item__story_points"
+    )
+    if sprint.closed_at:
+        moves = moves.filter(at__lte=sprint.closed_at)
+    # One timeline: scope rows sort before moves at the same instant.
+    timeline = sorted(
+        [(at, 0, row) for row in scope_rows for at in [row[0]]]
+        + [(at, 1, row) for row in moves for at in [row[0]]],
+        key=lambda entry: (entry[0], entry[1]),
+    )
+    committed = 0
+    in_sprint: dict[int, bool] = {}
+    is_done: dict[int, bool] = {}
+    scope_events: list[tuple[date, int]] = []
+    done_events: list[tuple[date, int]] = []
+    for at, kind, row in timeline:
+        day = _local_day(at, tz)
+        if kind == 0:
+            _at, points, after_start, change, item_id = row
+            if not after_start:
+                committed += points
+                in_sprint[item_id] = True
+                if is_done.get(item_id):  # already finished when the sprint started
+                    done_events.append((sprint.start, points))
+                continue
+            scope_events.append((day, points))
+            if change == "added":
+                in_sprint[item_id] = True
+                if is_done.get(item_id):
+                    done_events.append((day, points))
+            elif change == "removed":
+                in_sprint[item_id] = False
+                if is_done.get(item_id):
+                    done_events.append((day, points))  # points is negative here
+        else:
+            _at, item_id, category, points = row
+            now_done = category == ColumnCategory.DONE
+            if in_sprint.get(item_id) and now_done != is_done.get(item_id, False):
+                done_events.append((day, (points or 0) if now_done else -(points or 0)))
+            is_done[item_id] = now_done
+    last = min(today, sprint.end) if sprint.state == SprintState.ACTIVE else sprint.end
+    return burndown(
+        start=sprint.start,
+        end=sprint.end,
+        committed=committed,
+        scope_events=scope_events,
+        done_events=done_events,
+        today=last,
+    )
+
+
+@dataclass
+class StandupPerson:
+    user: Any
+    moved: list[Activity] = field(default_factory=list)
+    in_progress: list[WorkItem] = field(default_factory=list)
+    blocked: list[WorkItem] = field(default_factory=list)
+    done_points: int = 0
+
+
+def standup(
+    *, project: Project, sprint: Sprint | None, today: date | None = None
+) -> dict[str, Any]:
+    """Everything the stand-up walks through, member by member (a fixed number of queries)."""
+    tz = zoneinfo.ZoneInfo(project.timezone)
+    today = today or project.today()
+    since_day = previous_working_day(today)
+    since = datetime.combine(since_day, time.min, tzinfo=tz)
+    members = [
+        m.user
+        for m in Membership.objects.filter(project=project)
+        .exclude(role="viewer")
+        .select_related("user")
+        .order_by("user__username")
+    ]
+    people = {user.pk: StandupPerson(user=user) for user in members}
+    items_qs = WorkItem.objects.filter(project=project).select_related("assignee", "column")
+    if sprint is not None:
+        items_qs = items_qs.filter(sprint=sprint)
+    items = list(items_qs.exclude(column__category=ColumnCategory.DONE, done_at__lt=since))
+    p85 = project_cycle_p85_hours(project=project)
+    now = timezone.now()
+    unassigned = StandupPerson(user=None)
+    blocked_all = []
+    for item in items:
+        person = people.get(item.assignee_id) if item.assignee_id else unassigned
+        if person is None:
+            person = unassigned
+        item.age_hours = (now - item.column_entered_at).total_seconds() / 3600
+        item.in_progress_hours = (
+            (now - item.started_at).total_seconds() / 3600 if item.started_at else 0
+        )
+        item.aging = bool(
+            p85
+            and item.column.category == ColumnCategory.IN_PROGRESS
+            and item.in_progress_hours > p85
+        )
+        if item.blocked:
+            person.blocked.append(item)
+            blocked_all.append(item)
+        elif item.column.category == ColumnCategory.IN_PROGRESS:
+            person.in_progress.append(item)
+    moves = (
+        Activity.objects.filter(
+            project=project,
+            at__gte=since,
+            verb__in=["work_item.moved", "work_item.created", "work_item.updated"],
+        )
+        .select_related("actor")
+        .order_by("-at")[:300]
+    )
+    for activity in moves:
+        person = people.get(activity.actor_id)
+        if person is not None:
+            person.moved.append(activity)
+    for person in [*people.values(), unassigned]:
+        person.in_progress.sort(key=lambda i: -i.in_progress_hours)
+    ordered = sorted(
+        people.values(),
+        key=lambda p: (not p.blocked, not p.in_progress and not p.moved, p.user.username),
+    )
+    if unassigned.blocked or unassigned.in_progress:
+        ordered.append(unassigned)
+    note = StandupNote.objects.filter(project=project, date=today).first()
+    return {
+        "people": ordered,
+        "blocked": sorted(blocked_all, key=lambda i: -i.age_hours),
+        "since": since_day,
+        "today": today,
+        "p85_hours": p85,
+        "note": note,
+    }
+
+
+def sprint_summary(*, sprint: Sprint | None) -> dict[str, Any] | None:
+    if sprint is None:
+        return None
+    today = sprint.project.today()
+    rows = (
+        WorkItem.objects.filter(sprint=sprint)
+        .values("column__category")
+        .annotate(points=Sum("story_points"))
+    )
+    done = sum(r["points"] or 0 for r in rows if r["column__category"] == ColumnCategory.DONE)
+    total = sum(r["points"] or 0 for r in rows)
+    return {
+        "sprint": sprint,
+        "days_left": max((sprint.end - today).days, 0),
+        "points_done": done,
+        "points_total": total,
+        "points_remaining": total - done,
+        "percent": round(100 * done / total) if total else 0,
+    }
+
+
+def backlog_items(*, project: Project) -> QuerySet[WorkItem]:
+    """Not done and not in any sprint: what planning chooses from, highest priority first."""
+    return (
+        WorkItem.objects.filter(project=project, sprint__isnull=True)
+        .exclude(column__category=ColumnCategory.DONE)
+        .select_related("assignee", "column")
+        .order_by("priority", F("rank").asc(), "id")
+    )

@@ -1,0 +1,546 @@
+"""Board writes: columns, work items and moves.
+
+Every change to a project's board order takes the project row lock first, so two people
+dragging cards at the same time are applied one after the other: no move is lost and
+ranks never collide.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max, Min
+from django.utils.translation import gettext as _
+
+from portal import clock
+from portal.activity import activity_record
+from portal.errors import ApplicationError
+from portal.events import emit
+
+from ..calculations import RANK_GAP, rank_between
+from ..models import (
+    DEFAULT_COLUMNS,
+    ColumnCategory,
+    ColumnChange,
+    Membership,
+    Priority,
+    Project,
+    Sprint,
+    SprintScopeChange,
+    SprintState,
+    WorkflowColumn,
+    WorkItem,
+    WorkItemType,
+)
+
+
+def lock_project(project: Project) -> None:
+    Project.objects.select_for_update().filter(pk=project.pk).first()
+
+
+# ---------------------------------------------------------------- columns
+
+
+def columns_create_default(*, project: Project, language: str = "zh-hans") -> list[WorkflowColumn]:
+    zh = language.startswith("zh")
+    return WorkflowColumn.objects.bulk_create(
+        WorkflowColumn(
+            project=project, name=zh_name if zh else en_name, category=category, order=index
+        )
+        for index, (zh_name, en_name, category) in enumerate(DEFAULT_COLUMNS)
+    )
+
+
+@transaction.atomic
+def column_create(
+    *,
+    project: Project,
+    actor: Any,
+    name: str,
+    category: str,
+    wip_limit: int | None = None,
+    wip_enforced: bool = False,
+) -> WorkflowColumn:
+    lock_project(project)
+    order = (project.columns.aggregate(m=Max("order"))["m"] or 0) + 1
+    column = WorkflowColumn(
+        project=project,
+        name=name.strip(),
+        category=category,
+        order=order,
+        wip_limit=wip_limit,
+        wip_enforced=wip_enforced,
+    )
+    _clean_column(column)
+    column.save()
+    activity_record(actor=actor, verb="column.created", target=column, project=project)
+    return column
+
+
+def _clean_column(column: WorkflowColumn) -> None:
+    if (
+        WorkflowColumn.objects.filter(project=column.project, name=column.name)
+        .exclude(pk=column.pk)
+        .exists()
+    ):
+        raise ApplicationError(_("This board already has a column with this name."), field="name")
+    column.full_clean(exclude=["project"], validate_unique=False, validate_constraints=False)
+
+
+@transaction.atomic
+def column_update(*, column: WorkflowColumn, actor: Any, **changes: Any) -> WorkflowColumn:
+    allowed = {"name", "category", "wip_limit", "wip_enforced"}
+    lock_project(column.project)
+    column = WorkflowColumn.objects.select_related("project").get(pk=column.pk)
+    before, after = {}, {}
+    for field, value in changes.items():
+        if field not in allowed:
+            raise ApplicationError(_("This field cannot be changed."), field=field)
+        if getattr(column, field) != value:
+            before[field], after[field] = getattr(column, field), value
+            setattr(column, field, value)
+    if not after:
+        return column
+    if "category" in after:
+        _keep_todo_and_done(column.project, changing=column, new_category=column.category)
+    _clean_column(column)
+    column.save()
+    activity_record(
+        actor=actor,
+        verb="column.updated",
+        target=column,
+        project=column.project,
+        before=before,
+        after=after,
+    )
+    return column
+
+
+def _keep_todo_and_done(
+    project: Project, *, changing: WorkflowColumn, new_category: str | None
+) -> None:
+    """A board needs at least one to-do and one done column for work to enter and finish."""
+    categories = [
+        (new_category if c.pk == changing.pk else c.category)
+        for c in project.columns.all()
+        if new_category is not None or c.pk != changing.pk
+    ]
+    if ColumnCategory.TODO not in categories or ColumnCategory.DONE not in categories:
+        raise ApplicationError(
+            _("A board needs at least one “to do” and one “done” column."), field="category"
+        )
+
+
+@transaction.atomic
+def column_delete(*, column: WorkflowColumn, actor: Any) -> None:
+    lock_project(column.project)
+    if column.items.exists():
+        raise ApplicationError(
+            _("Move the cards out of this column before deleting it."), field="column"
+        )
+    _keep_todo_and_done(column.project, changing=column, new_category=None)
+    activity_record(actor=actor, verb="column.deleted", target=column, project=column.project)
+    column.delete()
+
+
+@transaction.atomic
+def columns_reorder(*, project: Project, actor: Any, column_ids: list[int]) -> None:
+    lock_project(project)
+    existing = list(project.columns.values_list("pk", flat=True))
+    if sorted(existing) != sorted(column_ids):
+        raise ApplicationError(
+            _("The list must name each column of this board once."), field="columns"
+        )
+    for order, pk in enumerate(column_ids):
+        WorkflowColumn.objects.filter(pk=pk).update(order=order)
+    activity_record(
+        actor=actor,
+        verb="columns.reordered",
+        target=project,
+        project=project,
+        after={"columns": column_ids},
+    )
+
+
+# ---------------------------------------------------------------- work items
+
+
+def _check_assignee(project: Project, assignee: Any) -> None:
+    if (
+        assignee is not None
+        and not Membership.objects.filter(project=project, user=assignee)
+        .exclude(role="viewer")
+        .exists()
+    ):
+        raise ApplicationError(
+            _("The assignee must be a member of the project (not a viewer)."), field="assignee"
+        )
+
+
+def _check_sprint(project: Project, sprint: Sprint | None) -> None:
+    if sprint is None:
+        return
+    if sprint.project_id != project.pk:
+        raise ApplicationError(_("This sprint belongs to another project."), field="sprint")
+    if sprint.state == SprintState.CLOSED:
+        raise ApplicationError(_("This sprint is closed."), field="sprint")
+
+
+def _bottom_rank(column: WorkflowColumn) -> int:
+    top = WorkItem.objects.filter(column=column).aggregate(m=Max("rank"))["m"]
+    return (top or 0) + RANK_GAP
+
+
+def _top_rank(column: WorkflowColumn) -> int:
+    low = WorkItem.objects.filter(column=column).aggregate(m=Min("rank"))["m"]
+    return (low if low is not None else RANK_GAP * 2) - RANK_GAP
+
+
+@transaction.atomic
+def work_item_create(
+    *,
+    project: Project,
+    actor: Any,
+    title: str,
+    type: str = WorkItemType.STORY,
+    column: WorkflowColumn | None = None,
+    sprint: Sprint | None = None,
+    assignee: Any = None,
+    story_points: int | None = None,
+    priority: str = Priority.P2,
+    labels: list[str] | None = None,
+    description: str = "",
+    due_date: date | None = None,
+    position: str = "bottom",
+) -> WorkItem:
+    """Add a card (to the first to-do column unless told). An item added to an active
+    sprint is flagged as added after the start and shows in the burndown as scope."""
+    lock_project(project)
+    if column is None:
+        column = project.columns.filter(category=ColumnCategory.TODO).order_by("order").first()
+    if column is None or column.project_id != project.pk:
+        raise ApplicationError(_("Choose a column of this project's board."), field="column")
+    _check_assignee(project, assignee)
+    _check_sprint(project, sprint)
+    now = clock.now()
+    number = (WorkItem.objects.filter(project=project).aggregate(m=Max("number"))["m"] or 0) + 1
+    item = WorkItem(
+        project=project,
+        number=number,
+        type=type,
+        title=(title or "").strip(),
+        description=description,
+        column=column,
+        rank=_top_rank(column) if position == "top" else _bottom_rank(column),
+        sprint=sprint,
+        assignee=assignee,
+        story_points=story_points,
+        priority=priority,
+        labels=_clean_labels(labels),
+        due_date=due_date,
+        created_by=actor if getattr(actor, "pk", None) else None,
+        created_at=now,
+        column_entered_at=now,
+        started_at=now if column.category != ColumnCategory.TODO else None,
+        done_at=now if column.category == ColumnCategory.DONE else None,
+        added_after_start=bool(sprint and sprint.state == SprintState.ACTIVE),
+    )
+    item.full_clean(
+        exclude=["project", "column", "sprint", "assignee", "created_by"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
+    item.save()
+    ColumnChange.objects.create(
+        item=item,
+        from_column=None,
+        to_column=column,
+        to_category=column.category,
+        actor=item.created_by,
+        at=now,
+    )
+    if sprint is not None and sprint.state == SprintState.ACTIVE:
+        SprintScopeChange.objects.create(
+            sprint=sprint,
+            item=item,
+            change="added",
+            points=item.story_points or 0,
+            after_start=True,
+            at=now,
+        )
+    activity_record(
+        actor=actor, verb="work_item.created", target=item, project=project, label=str(item)
+    )
+    return item
+
+
+def _clean_labels(labels: list[str] | None) -> list[str]:
+    seen: list[str] = []
+    for label in labels or []:
+        label = str(label).strip()[:30]
+        if label and label not in seen:
+            seen.append(label)
+    return seen[:10]
+
+
+ITEM_FIELDS = {
+    "title",
+    "type",
+    "description",
+    "assignee",
+    "story_points",
+    "priority",
+    "labels",
+    "due_date",
+    "blocked",
+    "blocked_reason",
+    "sprint",
+}
+
+
+@transaction.atomic
+def work_item_update(*, item: WorkItem, actor: Any, **changes: Any) -> WorkItem:
+    """Edit a card. Blocking it needs a reason and emits `work_item.blocked`; changing its
+    points or sprint while a sprint runs is recorded as a scope change."""
+    unknown = set(changes) - ITEM_FIELDS
+    if unknown:
+        raise ApplicationError(
+            _("These fields cannot be changed: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
+        )
+    lock_project(item.project)
+    item = WorkItem.objects.select_related("project", "sprint", "column", "assignee").get(
+        pk=item.pk
+    )
+    if "labels" in changes:
+        changes["labels"] = _clean_labels(changes["labels"])
+    if "assignee" in changes and changes["assignee"] != item.assignee:
+        _check_assignee(item.project, changes["assignee"])
+    if changes.get("blocked") is False:
+        changes["blocked_reason"] = ""
+    if (
+        changes.get("blocked")
+        and not (changes.get("blocked_reason") or item.blocked_reason).strip()
+    ):
+        raise ApplicationError(_("Say what blocks this item."), field="blocked_reason")
+    old_sprint = item.sprint
+    old_points = item.story_points or 0
+    was_blocked = item.blocked
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for field, value in changes.items():
+        old = getattr(item, field)
+        if old != value:
+            before[field] = old
+            after[field] = value
+            setattr(item, field, value)
+    if not after:
+        return item
+    if "sprint" in after:
+        _check_sprint(item.project, item.sprint)
+    item.full_clean(
+        exclude=["project", "column", "sprint", "assignee", "created_by"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
+    now = clock.now()
+    if "sprint" in after:
+        _record_sprint_move(item, old_sprint, item.sprint, old_points, now)
+    elif "story_points" in after and item.sprint and item.sprint.state == SprintState.ACTIVE:
+        delta = (item.story_points or 0) - old_points
+        if delta:
+            SprintScopeChange.objects.create(
+                sprint=item.sprint,
+                item=item,
+                change="points",
+                points=delta,
+                after_start=True,
+                at=now,
+            )
+    item.save()
+    activity_record(
+        actor=actor,
+        verb="work_item.updated",
+        target=item,
+        project=item.project,
+        before=before,
+        after=after,
+        label=str(item),
+    )
+    if item.blocked and not was_blocked:
+        emit(
+            "work_item.blocked",
+            project=item.project,
+            payload={
+                "item_id": item.pk,
+                "key": item.key,
+                "title": item.title,
+                "reason": item.blocked_reason,
+                "assignee": item.assignee.label if item.assignee else None,
+                "by": actor.label if getattr(actor, "pk", None) else None,
+            },
+        )
+    return item
+
+
+def _record_sprint_move(
+    item: WorkItem, old: Sprint | None, new: Sprint | None, old_points: int, now
+) -> None:
+    if old is not None and old.state == SprintState.ACTIVE:
+        SprintScopeChange.objects.create(
+            sprint=old, item=item, change="removed", points=-old_points, after_start=True, at=now
+        )
+    if new is not None and new.state == SprintState.ACTIVE:
+        SprintScopeChange.objects.create(
+            sprint=new,
+            item=item,
+            change="added",
+            points=item.story_points or 0,
+            after_start=True,
+            at=now,
+        )
+        item.added_after_start = True
+    elif new is None or new.state == SprintState.PLANNED:
+        item.added_after_start = False
+
+
+@transaction.atomic
+def work_item_move(
+    *,
+    item: WorkItem,
+    column: WorkflowColumn,
+    actor: Any,
+    before: WorkItem | None = None,
+    after: WorkItem | None = None,
+    rank: int | None = None,
+    allow_over_wip: bool = False,
+) -> WorkItem:
+    """Move a card to `column`, placed between `after` (the card above) and `before` (the
+    card below), or at `rank`, or at the bottom. Maintains started/done timestamps:
+    started is set once, on the first entry into an in-progress or done column; done is
+    set on entry into a done column and cleared when the item is reopened."""
+    lock_project(item.project)
+    item = WorkItem.objects.select_related("project", "column", "sprint").get(pk=item.pk)
+    if column.project_id != item.project_id:
+        raise ApplicationError(_("This column belongs to another project."), field="column")
+    for neighbour, name in ((before, "before"), (after, "after")):
+        if neighbour is not None and (
+            neighbour.project_id != item.project_id or neighbour.pk == item.pk
+        ):
+            raise ApplicationError(
+                _("Place the card next to another card of this board."), field=name
+            )
+    if (
+        column.pk != item.column_id
+        and column.wip_limit
+        and column.wip_enforced
+        and WorkItem.objects.filter(column=column).count() >= column.wip_limit
+    ):
+        raise ApplicationError(
+            _("“%(column)s” is at its WIP limit of %(limit)s: finish something first.")
+            % {"column": column.name, "limit": column.wip_limit},
+            field="column",
+        )
+    new_rank = _rank_for(item, column, before=before, after=after, rank=rank)
+    now = clock.now()
+    old_column = item.column
+    item.rank = new_rank
+    if column.pk != old_column.pk:
+        item.column = column
+        item.column_entered_at = now
+        if column.category != ColumnCategory.TODO and item.started_at is None:
+            item.started_at = now
+        if column.category == ColumnCategory.DONE:
+            if old_column.category != ColumnCategory.DONE:
+                item.done_at = now
+        else:
+            item.done_at = None
+        if column.category == ColumnCategory.DONE and item.blocked:
+            item.blocked, item.blocked_reason = False, ""
+        ColumnChange.objects.create(
+            item=item,
+            from_column=old_column,
+            to_column=column,
+            to_category=column.category,
+            actor=actor if getattr(actor, "pk", None) else None,
+            at=now,
+        )
+        activity_record(
+            actor=actor,
+            verb="work_item.moved",
+            target=item,
+            project=item.project,
+            before={"column": old_column.name},
+            after={"column": column.name},
+            label=str(item),
+        )
+    item.save(
+        update_fields=[
+            "rank",
+            "column",
+            "column_entered_at",
+            "started_at",
+            "done_at",
+            "blocked",
+            "blocked_reason",
+            "updated_at",
+        ]
+    )
+    return item
+
+
+def _rank_for(item, column, *, before, after, rank) -> int:
+    if rank is not None:
+        return rank
+    if before is None and after is None:
+        return _bottom_rank(column) if item.column_id != column.pk else item.rank
+    for neighbour in (before, after):
+        if neighbour is not None:
+            neighbour.refresh_from_db(fields=["rank", "column"])
+            if neighbour.column_id != column.pk:
+                raise ApplicationError(
+                    _("The neighbouring card is in another column."),
+                    field="before" if neighbour is before else "after",
+                )
+    above = after.rank if after is not None else _rank_above(column, before.rank, exclude=item.pk)
+    below = before.rank if before is not None else _rank_below(column, after.rank, exclude=item.pk)
+    new = rank_between(above, below)
+    if new is None:
+        _renumber(column, exclude=item.pk)
+        if before is not None:
+            before.refresh_from_db(fields=["rank"])
+        if after is not None:
+            after.refresh_from_db(fields=["rank"])
+        above = (
+            after.rank if after is not None else _rank_above(column, before.rank, exclude=item.pk)
+        )
+        below = (
+            before.rank if before is not None else _rank_below(column, after.rank, exclude=item.pk)
+        )
+        new = rank_between(above, below)
+    return new
+
+
+def _rank_above(column, rank: int, *, exclude: int) -> int | None:
+    return (
+        WorkItem.objects.filter(column=column, rank__lt=rank)
+        .exclude(pk=exclude)
+        .aggregate(m=Max("rank"))["m"]
+    )
+
+
+def _rank_below(column, rank: int, *, exclude: int) -> int | None:
+    return (
+        WorkItem.objects.filter(column=column, rank__gt=rank)
+        .exclude(pk=exclude)
+        .aggregate(m=Min("rank"))["m"]
+    )
+
+
+def _renumber(column, *, exclude: int) -> None:
+    """Spread a column's ranks out again (rare: only when two neighbours touch)."""
+    items = list(WorkItem.objects.filter(column=column).exclude(pk=exclude).order_by("rank", "id"))
+    for index, neighbour in enumerate(items, start=1):
+        neighbour.rank = index * RANK_GAP
+    WorkItem.objects.bulk_update(items, ["rank"], batch_size=500)

@@ -1,0 +1,283 @@
+"""The board, the card panel, stand-up mode. Thin views over services and selectors.
+
+The board is one page; SortableJS drags post moves with htmx, the card panel and the
+quick-add form are htmx fragments.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
+
+from portal.errors import ApplicationError
+from portal.http import HtmxHttpRequest
+from portal.roles import Role
+
+from . import services
+from .forms_board import MoveForm, QuickAddForm, StandupNoteForm, WorkItemForm, member_users
+from .models import ColumnCategory, Priority, SprintState, WorkItem, WorkItemType
+from .permissions import can_edit, project_get_for_user
+from .selectors.board import (
+    SWIMLANES,
+    active_sprint,
+    board_columns,
+    board_items,
+    board_lanes,
+    column_counts,
+    sprint_burndown,
+    sprint_summary,
+    standup,
+)
+from .tabs import tabs_for
+
+BOARD_FILTERS = ("assignee", "type", "label", "priority", "q", "swimlane", "sprint", "blocked")
+
+
+def _board_filters(request, project):
+    filters = {k: request.GET.get(k, "").strip() for k in BOARD_FILTERS}
+    sprint = None
+    if filters["sprint"] == "all":
+        filters["scope"] = "all"
+    else:
+        if filters["sprint"].isdigit():
+            sprint = project.sprints.filter(pk=int(filters["sprint"])).first()
+        sprint = sprint or active_sprint(project=project)
+        filters["scope"] = "sprint" if sprint else "all"
+    filters["sprint_obj"] = sprint
+    filters["sprint"] = sprint
+    if filters["swimlane"] not in SWIMLANES:
+        filters["swimlane"] = "none"
+    filters["blocked"] = filters["blocked"] in ("1", "on", "true")
+    return filters
+
+
+def _board_context(request, project):
+    filters = _board_filters(request, project)
+    columns = board_columns(project=project)
+    items = list(board_items(project=project, filters=filters))
+    now = timezone.now()
+    for item in items:
+        item.age_hours = (now - item.column_entered_at).total_seconds() / 3600
+    counts = column_counts(columns=columns, items=items)
+    lanes = board_lanes(
+        columns=columns,
+        items=items,
+        swimlane=filters["swimlane"],
+        labels={"unassigned": _("Unassigned")},
+    )
+    for column in columns:
+        column.count = counts.get(column.pk, 0)
+        column.over_wip = bool(column.wip_limit and column.count > column.wip_limit)
+        column.at_wip = bool(column.wip_limit and column.count >= column.wip_limit)
+    sprint = filters["sprint_obj"]
+    return {
+        "project": project,
+        "columns": columns,
+        "lanes": lanes,
+        "items_count": len(items),
+        "filters": filters,
+        "sprint": sprint,
+        "summary": sprint_summary(sprint=sprint),
+        "sprints": list(project.sprints.exclude(state=SprintState.CLOSED).order_by("start")),
+        "members": list(member_users(project)),
+        "types": WorkItemType.choices,
+        "priorities": Priority.choices,
+        "swimlanes": [
+            ("none", _("No swimlanes")),
+            ("assignee", _("By assignee")),
+            ("priority", _("By priority")),
+            ("type", _("By type")),
+        ],
+        "can_edit": can_edit(request.user, project),
+        "query": request.GET.urlencode(),
+    }
+
+
+@login_required
+def board_view(request: HtmxHttpRequest, key: str):
+    project = project_get_for_user(request.user, key=key)
+    context = _board_context(request, project)
+    if request.htmx and request.htmx.target == "board":
+        return render(request, "projects/board.html#board", context)
+    context["tabs"] = tabs_for(project, "board", request.user)
+    return render(request, "projects/board.html", context)
+
+
+def _item_for(request, key: str, number: int, need: str = Role.VIEWER):
+    project = project_get_for_user(request.user, key=key, need=need)
+    item = get_object_or_404(
+        WorkItem.objects.select_related("project", "column", "assignee", "sprint", "created_by"),
+        project=project,
+        number=number,
+    )
+    return project, item
+
+
+@login_required
+@require_POST
+def board_move_view(request: HtmxHttpRequest, key: str):
+    """SortableJS posts {item, column, before, after}; answers 204, or 400 with the reason."""
+    project = project_get_for_user(request.user, key=key, need=Role.MEMBER)
+    form = MoveForm(request.POST)
+    if not form.is_valid():
+        return _move_error(_("This move is incomplete."))
+    data = form.cleaned_data
+    items = WorkItem.objects.filter(project=project)
+    item = items.filter(pk=data["item"]).first()
+    column = project.columns.filter(pk=data["column"]).first()
+    if item is None or column is None:
+        return _move_error(_("This card or column is not on this board any more: reload."))
+    before = items.filter(pk=data["before"]).first() if data.get("before") else None
+    after = items.filter(pk=data["after"]).first() if data.get("after") else None
+    try:
+        item = services.work_item_move(
+            item=item, column=column, before=before, after=after, actor=request.user
+        )
+    except ApplicationError as exc:
+        return _move_error(exc.message)
+    response = HttpResponse(status=204)
+    trigger_client_event(response, "board-moved", {"item": item.pk, "column": column.pk})
+    return response
+
+
+def _move_error(message: str) -> HttpResponse:
+    response = HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+    trigger_client_event(response, "board-move-refused", {"message": message})
+    return response
+
+
+@login_required
+@require_POST
+def board_quick_add_view(request: HtmxHttpRequest, key: str):
+    project = project_get_for_user(request.user, key=key, need=Role.MEMBER)
+    form = QuickAddForm(request.POST, project=project)
+    filters = _board_filters(request, project)
+    if form.is_valid():
+        try:
+            services.work_item_create(
+                project=project,
+                actor=request.user,
+                title=form.cleaned_data["title"],
+                column=form.cleaned_data["column"],
+                sprint=filters["sprint_obj"] if filters["scope"] == "sprint" else None,
+                position="top",
+            )
+        except (ApplicationError, ValidationError) as exc:
+            messages.error(request, getattr(exc, "message", None) or "; ".join(exc.messages))
+    else:
+        messages.error(request, _("Give the card a title."))
+    if request.htmx:
+        context = _board_context(request, project)
+        return render(request, "projects/board.html#board", context)
+    return HttpResponseRedirect(
+        reverse("projects:board", args=[project.key]) + "?" + request.GET.urlencode()
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def work_item_panel_view(request: HtmxHttpRequest, key: str, number: int):
+    """The card's side panel: details, edit form, history. POST saves."""
+    need = Role.MEMBER if request.method == "POST" else Role.VIEWER
+    project, item = _item_for(request, key, number, need=need)
+    initial = {
+        "title": item.title,
+        "type": item.type,
+        "assignee": item.assignee,
+        "story_points": item.story_points,
+        "priority": item.priority,
+        "sprint": item.sprint,
+        "labels": item.labels,
+        "due_date": item.due_date,
+        "blocked": item.blocked,
+        "blocked_reason": item.blocked_reason,
+        "description": item.description,
+    }
+    form = WorkItemForm(request.POST or None, initial=initial, project=project)
+    status = 200
+    saved = False
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                item = services.work_item_update(item=item, actor=request.user, **form.cleaned_data)
+                saved = True
+            except (ApplicationError, ValidationError) as exc:
+                _form_error(form, exc)
+                status = 400
+        else:
+            status = 400
+    history = item.column_changes.select_related("to_column", "actor").order_by("-at")[:20]
+    context = {
+        "project": project,
+        "item": item,
+        "form": form,
+        "history": list(history),
+        "saved": saved,
+        "can_edit": can_edit(request.user, project),
+    }
+    if not request.htmx:
+        context["tabs"] = tabs_for(project, "board", request.user)
+        return render(request, "projects/work_item_page.html", context, status=status)
+    response = render(request, "projects/partials/_card_panel.html", context, status=status)
+    if saved:
+        trigger_client_event(response, "board-changed")
+    return response
+
+
+def _form_error(form, exc) -> None:
+    if isinstance(exc, ApplicationError):
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+    elif hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def standup_view(request: HtmxHttpRequest, key: str):
+    project = project_get_for_user(request.user, key=key)
+    sprint = active_sprint(project=project)
+    data = standup(project=project, sprint=sprint)
+    if request.method == "POST":
+        project_get_for_user(request.user, key=key, need=Role.MEMBER)
+        form = StandupNoteForm(request.POST)
+        if form.is_valid():
+            data["note"] = services.standup_note_save(
+                project=project,
+                actor=request.user,
+                day=data["today"],
+                text=form.cleaned_data["text"],
+            )
+        if request.htmx:
+            return render(
+                request,
+                "projects/standup.html#note",
+                {**data, "project": project, "saved": True, "can_edit": True},
+            )
+        return HttpResponseRedirect(reverse("projects:standup", args=[project.key]))
+    burn = sprint_burndown(sprint=sprint) if sprint else []
+    context = {
+        **data,
+        "project": project,
+        "sprint": sprint,
+        "summary": sprint_summary(sprint=sprint),
+        "burndown_json": json.dumps(
+            [{"day": d.day.isoformat(), "remaining": d.remaining, "ideal": d.ideal} for d in burn]
+        ),
+        "tabs": tabs_for(project, "board", request.user),
+        "can_edit": can_edit(request.user, project),
+        "done_category": ColumnCategory.DONE,
+    }
+    return render(request, "projects/standup.html", context)
