@@ -10,3 +10,12 @@ class PortalConfig(AppConfig):
         from .navigation import NavEntry, register_site
 
         register_site(NavEntry("settings", _("Settings"), "portal:profile", order=100))
+        register_site(
+            NavEntry(
+                "notifications",
+                _("Notifications"),
+                "portal:notifications",
+                order=90,
+                staff_only=True,
+            )
+        )

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 
 from . import clock
 from .models import Event
+from .notifications.services import fan_out
 
 CATALOGUE = {
     "risk.created",
@@ -31,20 +32,24 @@ def emit(
     if name not in CATALOGUE:
         raise ValueError(f"unknown event {name!r}")
     if not dedupe_key:
-        return Event.objects.create(
+        event = Event.objects.create(
             name=name, project=project, payload=payload or {}, created_at=clock.now()
         )
+        fan_out(event)
+        return event
     if Event.objects.filter(dedupe_key=dedupe_key).exists():
         return None
     try:
         with transaction.atomic():
-            return Event.objects.create(
+            event = Event.objects.create(
                 name=name,
                 project=project,
                 payload=payload or {},
                 dedupe_key=dedupe_key or None,
                 created_at=clock.now(),
             )
+            fan_out(event)
+            return event
     except IntegrityError:
         # Two workers raced on the same dedupe key: the other one recorded it.
         return None

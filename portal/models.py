@@ -146,3 +146,7 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# Notification models live in their own module; importing them here registers them.
+from .notifications.models import Channel, Delivery, Subscription  # noqa: E402, F401

@@ -7,7 +7,7 @@ from rest_framework.routers import DefaultRouter
 
 from portal import views as portal_views
 from projects import api as projects_api
-from projects import api_board
+from projects import api_board, api_notifications
 from risks import api as risks_api
 
 router = DefaultRouter()
@@ -16,6 +16,9 @@ router.register("risks", risks_api.RiskViewSet, basename="risk")
 router.register("sprints", api_board.SprintViewSet, basename="sprint")
 router.register("work-items", api_board.WorkItemViewSet, basename="work-item")
 router.register("retrospectives", api_board.RetrospectiveViewSet, basename="retrospective")
+router.register("channels", api_notifications.ChannelViewSet, basename="channel")
+router.register("subscriptions", api_notifications.SubscriptionViewSet, basename="subscription")
+router.register("deliveries", api_notifications.DeliveryViewSet, basename="delivery")
 
 api_v1 = [
     *router.urls,

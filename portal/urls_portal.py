@@ -3,6 +3,7 @@ from django.urls import path, reverse_lazy
 
 from . import views
 from .home import home
+from .notifications.views import site_notifications_view
 
 app_name = "portal"
 
@@ -30,5 +31,6 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("settings/", views.profile, name="profile"),
+    path("settings/notifications/", site_notifications_view, name="notifications"),
     path("i18n/language/", views.set_language, name="set_language"),
 ]

@@ -36,6 +36,12 @@ class ProjectsConfig(AppConfig):
                 "sprint.updated": _("%(actor)s updated %(target)s"),
                 "sprint.started": _("%(actor)s started %(target)s"),
                 "sprint.closed": _("%(actor)s closed %(target)s"),
+                "channel.created": _("%(actor)s added the notification channel %(target)s"),
+                "channel.updated": _("%(actor)s changed the notification channel %(target)s"),
+                "channel.deleted": _("%(actor)s deleted the notification channel %(target)s"),
+                "subscription.saved": _("%(actor)s changed which events go to %(target)s"),
+                "subscription.deleted": _("%(actor)s stopped notifications to %(target)s"),
+                "work_item.deleted": _("%(actor)s deleted %(target)s"),
                 "retro.item_added": _("%(actor)s added to the retrospective: %(target)s"),
             }
         )
@@ -45,6 +51,15 @@ class ProjectsConfig(AppConfig):
         register_project_tab(NavEntry("overview", _("Overview"), "projects:detail", order=0))
         register_project_tab(NavEntry("board", _("Board"), "projects:board", order=20))
         register_project_tab(NavEntry("sprints", _("Sprints"), "projects:sprints", order=30))
+        register_project_tab(
+            NavEntry(
+                "notifications",
+                _("Notifications"),
+                "projects:notifications",
+                order=90,
+                min_role="owner",
+            )
+        )
         register_project_tab(
             NavEntry("settings", _("Settings"), "projects:settings", order=100, min_role="owner")
         )

@@ -156,6 +156,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.tasks.scheduler_heartbeat_task",
         "schedule": 60.0,
     },
+    "notifications-relay": {
+        "task": "portal.notifications.tasks.deliveries_relay_task",
+        "schedule": 30.0,
+    },
     "risk-reviews-overdue": {
         "task": "risks.tasks.risk_reviews_flag_overdue_task",
         "schedule": crontab(minute=5),
@@ -199,12 +203,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # Phase appears as phase, from_phase and to_phase: one enum in the schema.
-    "ENUM_NAME_OVERRIDES": {"PhaseEnum": "projects.models.Phase.choices"},
+    "ENUM_NAME_OVERRIDES": {
+        "PhaseEnum": "projects.models.Phase.choices",
+        "RiskStatusEnum": "risks.models.Status.choices",
+        "DeliveryStatusEnum": "portal.notifications.models.DeliveryStatus.choices",
+    },
 }
 
 # Notifications (DESIGN §6): the embedded default may post to private addresses
 # so a local receiver works; production refuses them unless told otherwise.
 NOTIFY_ALLOW_PRIVATE_NETWORK = env.bool("NOTIFY_ALLOW_PRIVATE_NETWORK", default=True)
+# Links in notifications point here (e.g. https://portal.example.com).
+PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=10)
 
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"

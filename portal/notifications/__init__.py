@@ -1,0 +1,1 @@
+"""Notifications (DESIGN §6): channels, subscriptions and the delivery outbox."""

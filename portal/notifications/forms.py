@@ -1,0 +1,58 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from portal.events import CATALOGUE
+
+from .models import Channel, DeliveryStatus
+
+EVENT_LABELS = {
+    "risk.created": _("Risk registered at high or critical"),
+    "risk.escalated": _("Risk level rose"),
+    "risk.review_overdue": _("Risk review overdue"),
+    "risk.occurred": _("Risk occurred"),
+    "sprint.started": _("Sprint started"),
+    "sprint.closed": _("Sprint closed (with summary)"),
+    "work_item.blocked": _("Work item blocked"),
+    "requirement.p0": _("P0 requirement"),
+    "kpi.red": _("KPI turned red"),
+    "key_result.off_track": _("Key result off track"),
+    "report.daily": _("Daily operations report"),
+}
+
+
+def event_choices():
+    return [
+        ("*", _("All events")),
+        *[(name, EVENT_LABELS.get(name, name)) for name in sorted(CATALOGUE)],
+    ]
+
+
+class ChannelForm(forms.ModelForm):
+    secret = forms.CharField(
+        label=_("secret"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_(
+            "DingTalk/Feishu signing secret or webhook HMAC key. Never shown again; leave empty to keep."
+        ),
+    )
+
+    class Meta:
+        model = Channel
+        fields = ["name", "kind", "url", "secret", "keyword", "language", "enabled"]
+
+
+class SubscriptionForm(forms.Form):
+    events = forms.MultipleChoiceField(
+        label=_("events"), choices=event_choices, widget=forms.CheckboxSelectMultiple, required=True
+    )
+
+
+class DeliveryFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        required=False, choices=[("", _("Any status")), *DeliveryStatus.choices]
+    )
+    event = forms.ChoiceField(
+        required=False, choices=[("", _("Any event")), *[(n, n) for n in sorted(CATALOGUE)]]
+    )
+    channel = forms.IntegerField(required=False, widget=forms.HiddenInput)

@@ -1,0 +1,131 @@
+"""What each event says, in the channel's language: a title, Markdown and plain text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+
+@dataclass(frozen=True)
+class Message:
+    title: str
+    markdown: str
+    text: str
+    link: str | None = None
+
+
+LEVELS = {
+    "low": ("低", "Low"),
+    "medium": ("中", "Medium"),
+    "high": ("高", "High"),
+    "critical": ("严重", "Critical"),
+}
+
+
+def _level(value: str | None) -> str:
+    if not value:
+        return "—"
+    zh, en = LEVELS.get(value, (value, value))
+    return zh if translation.get_language().startswith("zh") else en
+
+
+def _lines(event: str, p: dict) -> tuple[str, list[str]]:
+    key = p.get("key") or ""
+    title = p.get("title") or p.get("name") or ""
+    if event == "risk.created":
+        return _("New %(level)s risk %(key)s") % {"level": _level(p.get("level")), "key": key}, [
+            title,
+            _("Score %(score)s (probability %(p)s × impact %(i)s), owner %(owner)s")
+            % {
+                "score": p.get("score"),
+                "p": p.get("probability"),
+                "i": p.get("impact"),
+                "owner": p.get("owner"),
+            },
+        ]
+    if event == "risk.escalated":
+        return _("Risk %(key)s escalated to %(level)s") % {
+            "key": key,
+            "level": _level(p.get("level")),
+        }, [
+            title,
+            _("From %(before)s to %(after)s, score %(score)s")
+            % {
+                "before": _level(p.get("previous_level")),
+                "after": _level(p.get("level")),
+                "score": p.get("score"),
+            },
+        ]
+    if event == "risk.review_overdue":
+        return _("Risk review overdue: %(key)s") % {"key": key}, [
+            title,
+            _("Review was due %(date)s (%(days)s days ago), owner %(owner)s")
+            % {
+                "date": p.get("next_review_date"),
+                "days": p.get("days_overdue"),
+                "owner": p.get("owner"),
+            },
+        ]
+    if event == "risk.occurred":
+        return _("Risk occurred: %(key)s") % {"key": key}, [title, _("Run the contingency plan.")]
+    if event == "sprint.started":
+        return _("%(name)s started") % {"name": title}, [
+            p.get("goal") or "",
+            _("%(points)s points committed, ends %(end)s")
+            % {"points": p.get("committed_points"), "end": p.get("end")},
+        ]
+    if event == "sprint.closed":
+        return _("%(name)s closed") % {"name": title}, [
+            _(
+                "Completed %(done)s of %(committed)s committed points; %(added)s added after the start"
+            )
+            % {
+                "done": p.get("completed_points"),
+                "committed": p.get("committed_points"),
+                "added": p.get("added_points"),
+            },
+            _("%(count)s unfinished items carried to %(target)s")
+            % {
+                "count": len(p.get("carried_items") or []),
+                "target": p.get("carried_to") or _("the backlog"),
+            },
+        ]
+    if event == "work_item.blocked":
+        return _("%(key)s is blocked") % {"key": key}, [
+            title,
+            _("Reason: %(reason)s") % {"reason": p.get("reason")},
+        ]
+    if event == "test":
+        return _("Test message from the engineering portal"), [
+            _("If you can read this, the channel works.")
+        ]
+    return event, [str(value) for value in p.values()][:5]
+
+
+def render(event: str, payload: dict, *, language: str, project_name: str | None = None) -> Message:
+    with translation.override(language):
+        title, lines = _lines(event, payload)
+        prefix = f"[{project_name}] " if project_name else ""
+        body = [line for line in lines if line]
+        link = payload.get("url")
+        if link and not link.startswith("http"):
+            link = settings.PORTAL_BASE_URL.rstrip("/") + link if settings.PORTAL_BASE_URL else None
+        markdown = f"### {prefix}{title}\n\n" + "\n\n".join(body)
+        if link:
+            markdown += f"\n\n[{_('Open in the portal')}]({link})"
+        text = f"{prefix}{title}\n" + "\n".join(body)
+        return Message(title=f"{prefix}{title}", markdown=markdown, text=text, link=link)
+
+
+def render_digest(messages: list[Message], *, language: str) -> Message:
+    with translation.override(language):
+        title = _("%(count)s notifications") % {"count": len(messages)}
+        items = "\n".join(
+            f"- **{m.title}**: {m.text.splitlines()[1] if len(m.text.splitlines()) > 1 else ''}"
+            for m in messages
+        )
+        text = title + "\n" + "\n".join(f"- {m.title}" for m in messages)
+        return Message(title=title, markdown=f"### {title}\n\n{items}", text=text)

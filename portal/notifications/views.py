@@ -1,0 +1,162 @@
+"""The notification settings page: channels, subscriptions, "send test", delivery log.
+
+One implementation for both scopes: a project's own channels (its owners) and the
+site-wide channels (staff). The caller authorises and passes the scope.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from portal.errors import ApplicationError
+
+from . import services
+from .forms import EVENT_LABELS, ChannelForm, DeliveryFilterForm, SubscriptionForm
+from .models import Channel, Delivery, Subscription
+
+
+def notifications_page(request, *, project, page_url: str, extra: dict | None = None):
+    channels = Channel.objects.filter(project=project).order_by("name", "id")
+    if request.method == "POST":
+        response = _handle_post(request, project=project, channels=channels, page_url=page_url)
+        if response is not None:
+            return response
+    subscriptions = {
+        s.channel_id: s for s in Subscription.objects.filter(channel__in=channels, project=project)
+    }
+    # Site-wide channels serve every project: a project page shows them, read-only.
+    shared = (
+        Channel.objects.filter(project__isnull=True, enabled=True)
+        if project is not None
+        else Channel.objects.none()
+    )
+    rows = []
+    for channel in channels:
+        subscription = subscriptions.get(channel.pk)
+        rows.append(
+            {
+                "channel": channel,
+                "form": ChannelForm(instance=channel, prefix=f"c{channel.pk}"),
+                "subscription": subscription,
+                "events_form": SubscriptionForm(
+                    initial={"events": subscription.events if subscription else []},
+                    prefix=f"s{channel.pk}",
+                ),
+            }
+        )
+    filters = DeliveryFilterForm(request.GET or None)
+    deliveries = Delivery.objects.select_related("channel").order_by("-created_at", "-id")
+    deliveries = (
+        deliveries.filter(project=project)
+        if project is not None
+        else deliveries.filter(channel__project__isnull=True)
+    )
+    if filters.is_valid():
+        data = filters.cleaned_data
+        if data.get("status"):
+            deliveries = deliveries.filter(status=data["status"])
+        if data.get("event"):
+            deliveries = deliveries.filter(event_name=data["event"])
+        if data.get("channel"):
+            deliveries = deliveries.filter(channel_id=data["channel"])
+    page = Paginator(deliveries, 50).get_page(request.GET.get("page") or 1)
+    context = {
+        "project": project,
+        "rows": rows,
+        "shared": list(shared),
+        "new_form": getattr(request, "_new_channel_form", None) or ChannelForm(prefix="new"),
+        "filters": filters,
+        "deliveries": page,
+        "page_url": page_url,
+        "event_labels": EVENT_LABELS,
+        **(extra or {}),
+    }
+    if request.htmx and request.htmx.target == "delivery-log":
+        return render(request, "notifications/settings.html#log", context)
+    return render(
+        request,
+        "notifications/settings.html",
+        context,
+        status=400 if hasattr(request, "_new_channel_form") else 200,
+    )
+
+
+def _handle_post(request, *, project, channels, page_url):
+    action = request.POST.get("action")
+    actor = request.user
+    try:
+        if action == "add":
+            form = ChannelForm(request.POST, prefix="new")
+            if form.is_valid():
+                services.channel_create(actor=actor, project=project, **form.cleaned_data)
+                messages.success(request, _("Channel added. Send a test message to check it."))
+                return HttpResponseRedirect(page_url)
+            request._new_channel_form = form
+            return None
+        if action == "retry":
+            qs = (
+                Delivery.objects.filter(project=project)
+                if project is not None
+                else Delivery.objects.filter(channel__project__isnull=True)
+            )
+            delivery = get_object_or_404(qs, pk=request.POST.get("delivery"))
+            services.delivery_retry(delivery=delivery, actor=actor)
+            messages.success(request, _("The delivery will be sent again shortly."))
+            return HttpResponseRedirect(page_url)
+        channel = get_object_or_404(channels, pk=request.POST.get("channel"))
+        if action == "update":
+            form = ChannelForm(
+                request.POST, instance=Channel.objects.get(pk=channel.pk), prefix=f"c{channel.pk}"
+            )
+            if form.is_valid():
+                services.channel_update(channel=channel, actor=actor, **form.cleaned_data)
+                messages.success(request, _("Channel saved."))
+            else:
+                messages.error(
+                    request,
+                    "; ".join(
+                        f"{form.fields[f].label}: {' '.join(e)}"
+                        for f, e in form.errors.items()
+                        if f in form.fields
+                    ),
+                )
+            return HttpResponseRedirect(page_url)
+        if action == "delete":
+            services.channel_delete(channel=channel, actor=actor)
+            messages.success(request, _("Channel deleted."))
+            return HttpResponseRedirect(page_url)
+        if action == "subscribe":
+            form = SubscriptionForm(request.POST, prefix=f"s{channel.pk}")
+            if form.is_valid():
+                services.subscription_save(
+                    channel=channel,
+                    project=project,
+                    events=form.cleaned_data["events"],
+                    actor=actor,
+                )
+                messages.success(request, _("Subscription saved."))
+            else:
+                messages.error(request, _("Choose at least one event, or * for all."))
+            return HttpResponseRedirect(page_url)
+        if action == "test":
+            outcome = services.channel_send_test(channel=channel, actor=actor)
+            context = {"channel": channel, "outcome": outcome}
+            return render(request, "notifications/partials/_test_result.html", context)
+    except (ApplicationError, ValidationError) as exc:
+        messages.error(request, getattr(exc, "message", None) or "; ".join(exc.messages))
+        return HttpResponseRedirect(page_url)
+    return HttpResponseRedirect(page_url)
+
+
+@staff_member_required
+@require_http_methods(["GET", "POST"])
+def site_notifications_view(request):
+    return notifications_page(request, project=None, page_url=reverse("portal:notifications"))

@@ -1,0 +1,275 @@
+"""REST endpoints for notification channels, subscriptions and the delivery log.
+
+Project channels belong to their project's owners (members read, without secrets);
+site-wide channels to staff. Everything else is a 404.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.response import Response
+
+from portal.notifications import services as notify
+from portal.notifications.models import Channel, Delivery, Subscription
+
+from .permissions import can_admin, project_get_for_user, projects_visible_to
+
+
+class ChannelSerializer(serializers.ModelSerializer):
+    # Write-only: set it, replace it, never read it back.
+    secret = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, max_length=200
+    )
+    has_secret = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Channel
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "url",
+            "secret",
+            "has_secret",
+            "keyword",
+            "language",
+            "enabled",
+            "project",
+            "flagged",
+            "flag_reason",
+            "paused_until",
+            "created_at",
+        ]
+        read_only_fields = ["id", "flagged", "flag_reason", "paused_until", "created_at"]
+
+    def get_has_secret(self, channel) -> bool:
+        return bool(channel.secret)
+
+
+class SubscriptionSerializer(serializers.ModelSerializer):
+    events = serializers.ListField(child=serializers.CharField(max_length=60), allow_empty=False)
+
+    class Meta:
+        model = Subscription
+        fields = ["id", "channel", "project", "events", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    channel_name = serializers.CharField(source="channel.name", read_only=True)
+
+    class Meta:
+        model = Delivery
+        fields = [
+            "id",
+            "channel",
+            "channel_name",
+            "event_name",
+            "project",
+            "payload",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "last_error",
+            "response_code",
+            "created_at",
+            "sent_at",
+        ]
+        read_only_fields = fields
+
+
+def _owned_projects(user):
+    """Projects whose notification settings the user manages (owners; staff: all)."""
+    qs = projects_visible_to(user)
+    if user.is_staff:
+        return qs
+    return qs.filter(memberships__user=user, memberships__role="owner")
+
+
+def _visible_channels(user):
+    if user.is_staff:
+        return Channel.objects.all()
+    return Channel.objects.filter(project__in=projects_visible_to(user).values("pk"))
+
+
+def _check_project_filter(request):
+    raw = request.query_params.get("project")
+    if raw in (None, ""):
+        return
+    try:
+        project_id = int(raw)
+    except ValueError:
+        raise ValidationError({"project": [_("A project id is a whole number.")]}) from None
+    if not projects_visible_to(request.user).filter(pk=project_id).exists():
+        raise NotFound(_("No such project."))
+
+
+def _require_manage(user, project) -> None:
+    if project is None:
+        if not user.is_staff:
+            raise PermissionDenied(_("Only administrators manage site-wide channels."))
+    elif not can_admin(user, project):
+        raise PermissionDenied(_("Only the project's owners manage its notifications."))
+
+
+def _project_from(request, raw):
+    if raw in (None, ""):
+        return None
+    try:
+        return project_get_for_user(request.user, pk=int(raw))
+    except (TypeError, ValueError):
+        raise ValidationError({"project": [_("A project id is a whole number.")]}) from None
+
+
+class ChannelViewSet(viewsets.ModelViewSet):
+    """Notification channels (DingTalk, Feishu, Slack, webhook). `secret` is write-only."""
+
+    serializer_class = ChannelSerializer
+    filterset_fields = ["project", "kind", "enabled", "flagged"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Channel.objects.none()
+        _check_project_filter(self.request)
+        return _visible_channels(self.request.user).select_related("project").order_by("name", "id")
+
+    def create(self, request, *args, **kwargs):
+        project = _project_from(
+            request, request.data.get("project") if hasattr(request.data, "get") else None
+        )
+        _require_manage(request.user, project)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = {k: v for k, v in serializer.validated_data.items() if k != "project"}
+        channel = notify.channel_create(actor=request.user, project=project, **data)
+        return Response(self.get_serializer(channel).data, status=status.HTTP_201_CREATED)
+
+    def perform_update(self, serializer):
+        channel = serializer.instance
+        _require_manage(self.request.user, channel.project)
+        changes = {k: v for k, v in serializer.validated_data.items() if k != "project"}
+        if (
+            "project" in serializer.validated_data
+            and serializer.validated_data["project"] != channel.project
+        ):
+            raise ValidationError({"project": [_("A channel cannot move to another project.")]})
+        serializer.instance = notify.channel_update(
+            channel=channel, actor=self.request.user, **changes
+        )
+
+    def perform_destroy(self, instance):
+        _require_manage(self.request.user, instance.project)
+        notify.channel_delete(channel=instance, actor=self.request.user)
+
+    @extend_schema(
+        request=None,
+        responses=inline_serializer(
+            "ChannelTestResult",
+            {
+                "ok": serializers.BooleanField(),
+                "code": serializers.IntegerField(allow_null=True),
+                "error": serializers.CharField(),
+            },
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def test(self, request, pk=None):
+        """Send a test message now and report what the remote end answered."""
+        channel = self.get_object()
+        _require_manage(request.user, channel.project)
+        outcome = notify.channel_send_test(channel=channel, actor=request.user)
+        return Response(
+            {"ok": outcome.kind == "sent", "code": outcome.code, "error": outcome.error}
+        )
+
+
+class SubscriptionViewSet(viewsets.ModelViewSet):
+    """Which events go to which channel: `events` is a list of names, `"*"` for all."""
+
+    serializer_class = SubscriptionSerializer
+    filterset_fields = ["project", "channel"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Subscription.objects.none()
+        _check_project_filter(self.request)
+        user = self.request.user
+        qs = Subscription.objects.select_related("channel", "project")
+        if user.is_staff:
+            return qs
+        return qs.filter(project__in=projects_visible_to(user).values("pk"))
+
+    def _save(self, serializer, instance=None):
+        data = serializer.validated_data
+        channel = data.get("channel") or instance.channel
+        if not _visible_channels(self.request.user).filter(pk=channel.pk).exists():
+            raise ValidationError({"channel": [_("No such channel.")]})
+        project = data.get("project", instance.project if instance else None)
+        if project is not None:
+            project = project_get_for_user(self.request.user, pk=project.pk)
+        _require_manage(self.request.user, project)
+        if instance is not None and (channel != instance.channel or project != instance.project):
+            notify.subscription_delete(subscription=instance, actor=self.request.user)
+        return notify.subscription_save(
+            channel=channel,
+            project=project,
+            events=data.get("events", getattr(instance, "events", [])),
+            actor=self.request.user,
+        )
+
+    def create(self, request, *args, **kwargs):
+        project = _project_from(
+            request, request.data.get("project") if hasattr(request.data, "get") else None
+        )
+        _require_manage(request.user, project)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        subscription = self._save(serializer)
+        return Response(self.get_serializer(subscription).data, status=status.HTTP_201_CREATED)
+
+    def perform_update(self, serializer):
+        _require_manage(self.request.user, serializer.instance.project)
+        serializer.instance = self._save(serializer, serializer.instance)
+
+    def perform_destroy(self, instance):
+        _require_manage(self.request.user, instance.project)
+        notify.subscription_delete(subscription=instance, actor=self.request.user)
+
+
+class DeliveryFilter(django_filters.FilterSet):
+    event = django_filters.CharFilter(field_name="event_name")
+
+    class Meta:
+        model = Delivery
+        fields = ["project", "channel", "status"]
+
+
+class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
+    """The delivery log (newest first). `retry` puts a failed or dead delivery back in line."""
+
+    serializer_class = DeliverySerializer
+    filterset_class = DeliveryFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Delivery.objects.none()
+        _check_project_filter(self.request)
+        user = self.request.user
+        qs = Delivery.objects.select_related("channel").order_by("-created_at", "-id")
+        if user.is_staff:
+            return qs
+        # Members see the deliveries of their projects' events, whichever channel carried them.
+        return qs.filter(project__in=projects_visible_to(user).values("pk"))
+
+    @extend_schema(request=None, responses=DeliverySerializer)
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        delivery = self.get_object()
+        _require_manage(request.user, delivery.project or delivery.channel.project)
+        delivery = notify.delivery_retry(delivery=delivery, actor=request.user)
+        return Response(DeliverySerializer(delivery).data)

@@ -1,0 +1,23 @@
+from django.contrib.auth.decorators import login_required
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from portal.http import HtmxHttpRequest
+from portal.notifications.views import notifications_page
+from portal.roles import Role
+
+from .permissions import project_get_for_user
+from .tabs import tabs_for
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_notifications_view(request: HtmxHttpRequest, key: str):
+    """A project's channels, subscriptions and delivery log: its owners' page."""
+    project = project_get_for_user(request.user, key=key, need=Role.OWNER)
+    return notifications_page(
+        request,
+        project=project,
+        page_url=reverse("projects:notifications", args=[project.key]),
+        extra={"tabs": tabs_for(project, "notifications", request.user)},
+    )
