@@ -25,6 +25,21 @@ CATALOGUE = {
 }
 
 
+_EMITTED: set[str] = set()
+
+
+def register_emitted(names: set[str]) -> None:
+    """An app declares the events it really emits; pickers offer only those."""
+    unknown = names - CATALOGUE
+    if unknown:
+        raise ValueError(f"not in the catalogue: {sorted(unknown)}")
+    _EMITTED.update(names)
+
+
+def emitted_events() -> list[str]:
+    return sorted(_EMITTED)
+
+
 def emit(
     name: str, *, project: Any = None, payload: dict[str, Any] | None = None, dedupe_key: str = ""
 ) -> Event | None:

@@ -8,6 +8,9 @@ class ProjectsConfig(AppConfig):
 
     def ready(self) -> None:
         from portal.activity import register_verbs
+        from portal.events import register_emitted
+
+        register_emitted({"sprint.started", "sprint.closed", "work_item.blocked"})
 
         register_verbs(
             {

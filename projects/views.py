@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from portal.errors import ApplicationError
+from portal.forms_util import add_service_error
 from portal.http import HtmxHttpRequest
 from portal.roles import Role
 
@@ -29,17 +30,6 @@ from .tabs import tabs_for
 
 ACTIVITY_PAGE_SIZE = 20
 PROJECT_PAGE_SIZE = 50
-
-
-def _form_error(form, exc: ApplicationError | ValidationError) -> None:
-    if isinstance(exc, ValidationError):
-        if hasattr(exc, "error_dict"):
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            form.add_error(None, exc.messages)
-    else:
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
 @login_required
@@ -72,7 +62,7 @@ def project_create_view(request: HtmxHttpRequest):
         try:
             project = services.project_create(actor=request.user, **data)
         except (ApplicationError, ValidationError) as exc:
-            _form_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, _("Project %(key)s created.") % {"key": project.key})
             return HttpResponseRedirect(reverse("projects:detail", args=[project.key]))
@@ -132,7 +122,7 @@ def project_settings_view(request: HtmxHttpRequest, key: str):
             try:
                 services.project_update(project=project, actor=request.user, **changes)
             except (ApplicationError, ValidationError) as exc:
-                _form_error(form, exc)
+                add_service_error(form, exc)
             else:
                 messages.success(request, _("Project settings saved."))
                 return HttpResponseRedirect(reverse("projects:settings", args=[project.key]))
@@ -176,7 +166,7 @@ def member_add_view(request: HtmxHttpRequest, key: str):
                 actor=request.user,
             )
         except ApplicationError as exc:
-            _form_error(form, exc)
+            add_service_error(form, exc)
         else:
             if not request.htmx:
                 return HttpResponseRedirect(reverse("projects:settings", args=[project.key]))

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
 from portal.errors import ApplicationError
+from portal.forms_util import add_service_error
 from portal.http import HtmxHttpRequest
 from portal.roles import Role
 
@@ -212,7 +213,7 @@ def work_item_panel_view(request: HtmxHttpRequest, key: str, number: int):
                 item = services.work_item_update(item=item, actor=request.user, **form.cleaned_data)
                 saved = True
             except (ApplicationError, ValidationError) as exc:
-                _form_error(form, exc)
+                add_service_error(form, exc)
                 status = 400
         else:
             status = 400
@@ -232,16 +233,6 @@ def work_item_panel_view(request: HtmxHttpRequest, key: str, number: int):
     if saved:
         trigger_client_event(response, "board-changed")
     return response
-
-
-def _form_error(form, exc) -> None:
-    if isinstance(exc, ApplicationError):
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-    elif hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @login_required

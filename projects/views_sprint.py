@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.errors import ApplicationError
+from portal.forms_util import add_service_error
 from portal.http import HtmxHttpRequest
 from portal.roles import Role
 
@@ -34,16 +35,6 @@ from .models import (
 from .permissions import can_admin, can_edit, project_get_for_user
 from .selectors.board import backlog_items, project_mean_velocity, sprint_burndown, velocity_history
 from .tabs import tabs_for
-
-
-def _form_error(form, exc) -> None:
-    if isinstance(exc, ApplicationError):
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-    elif hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _sprint_for(request, key, sprint_id, need=Role.VIEWER):
@@ -67,7 +58,7 @@ def sprint_list_view(request: HtmxHttpRequest, key: str):
                     project=project, actor=request.user, **form.cleaned_data
                 )
             except (ApplicationError, ValidationError) as exc:
-                _form_error(form, exc)
+                add_service_error(form, exc)
             else:
                 messages.success(request, _("Sprint %(name)s planned.") % {"name": sprint.name})
                 return HttpResponseRedirect(
@@ -235,7 +226,7 @@ def retro_view(request: HtmxHttpRequest, key: str, sprint_id: int):
                     reverse("projects:retro", args=[project.key, sprint.pk])
                 )
             except (ApplicationError, ValidationError) as exc:
-                _form_error(form, exc)
+                add_service_error(form, exc)
         status = 400
     retro = Retrospective.objects.filter(sprint=sprint).first()
     items = list(retro.items.select_related("author", "owner", "work_item") if retro else [])

@@ -8,9 +8,11 @@ class RisksConfig(AppConfig):
 
     def ready(self) -> None:
         from portal.activity import register_verbs
+        from portal.events import register_emitted
         from portal.navigation import NavEntry, register_project_tab
 
         register_project_tab(NavEntry("risks", _("Risks"), "risks:register", order=40))
+        register_emitted({"risk.created", "risk.escalated", "risk.review_overdue", "risk.occurred"})
         register_verbs(
             {
                 "risk.created": _("%(actor)s registered risk %(target)s"),

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from portal.errors import ApplicationError
+from portal.forms_util import add_service_error
 from portal.http import HtmxHttpRequest
 from portal.models import Event
 from portal.roles import Role
@@ -189,7 +190,7 @@ def risk_create_view(request: HtmxHttpRequest, key: str):
         try:
             risk = services.risk_create(project=project, actor=request.user, **form.cleaned_data)
         except (ApplicationError, ValidationError) as exc:
-            _form_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, _("Risk %(key)s registered.") % {"key": risk.key})
             return HttpResponseRedirect(reverse("risks:detail", args=[project.key, risk.number]))
@@ -198,16 +199,6 @@ def risk_create_view(request: HtmxHttpRequest, key: str):
         "risks/risk_form.html",
         {"project": project, "form": form, "tabs": tabs_for(project, "risks", request.user)},
     )
-
-
-def _form_error(form, exc) -> None:
-    if isinstance(exc, ApplicationError):
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-    elif hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @login_required
@@ -222,7 +213,7 @@ def risk_edit_view(request: HtmxHttpRequest, key: str, number: int):
         try:
             services.risk_update(risk=risk, actor=request.user, **changes)
         except (ApplicationError, ValidationError) as exc:
-            _form_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, _("Risk %(key)s saved.") % {"key": risk.key})
             return HttpResponseRedirect(reverse("risks:detail", args=[project.key, risk.number]))

@@ -1,0 +1,16 @@
+"""Putting a service's refusal on the form field it is about."""
+
+from django.core.exceptions import ValidationError
+
+from .errors import ApplicationError
+
+
+def add_service_error(form, exc: ApplicationError | ValidationError) -> None:
+    """ApplicationError → its field (or the form); a model ValidationError → each field."""
+    if isinstance(exc, ApplicationError):
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+    elif hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
