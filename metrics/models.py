@@ -1,1 +1,235 @@
-# Models arrive with their issue; the app is registered so migrations start clean.
+"""KPIs with their data points, and OKRs (objectives, key results, check-ins)."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from portal.models import Department
+from portal.validators import validate_currency
+
+from .calculations import PERIOD_RE
+
+
+class Unit(models.TextChoices):
+    MONEY = "money", _("Money")
+    PERCENT = "percent", _("Percent")
+    COUNT = "count", _("Count")
+    DURATION = "duration", _("Duration (days)")
+
+
+class Direction(models.TextChoices):
+    HIGHER = "higher", _("Higher is better")
+    LOWER = "lower", _("Lower is better")
+
+
+class Source(models.TextChoices):
+    MANUAL = "manual", _("Entered by hand")
+    API = "api", _("Pushed by the data platform")
+    COMPUTED = "computed", _("Computed by the portal")
+
+
+code_validator = RegexValidator(
+    r"^[a-z][a-z0-9_]{1,39}$", _("Lower-case letters, digits and _, starting with a letter.")
+)
+
+
+class KPI(models.Model):
+    name = models.CharField(_("name"), max_length=80)
+    code = models.CharField(_("code"), max_length=40, validators=[code_validator])
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    unit = models.CharField(_("unit"), max_length=10, choices=Unit.choices)
+    currency = models.CharField(
+        _("currency"), max_length=3, blank=True, validators=[validate_currency]
+    )
+    direction = models.CharField(
+        _("direction"), max_length=6, choices=Direction.choices, default=Direction.HIGHER
+    )
+    target = models.DecimalField(
+        _("target"), max_digits=18, decimal_places=4, null=True, blank=True
+    )
+    # Null: a company-wide KPI.
+    project = models.ForeignKey(
+        "projects.Project",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="kpis",
+        verbose_name=_("project"),
+    )
+    source = models.CharField(
+        _("source"), max_length=10, choices=Source.choices, default=Source.MANUAL
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("KPI")
+        verbose_name_plural = _("KPIs")
+        ordering = ["project_id", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "code"], name="kpi_unique_code_per_project"),
+            models.UniqueConstraint(
+                fields=["code"], condition=Q(project__isnull=True), name="kpi_unique_company_code"
+            ),
+            models.CheckConstraint(
+                condition=~Q(unit="money") | ~Q(currency=""), name="kpi_money_has_currency"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class KPIDataPoint(models.Model):
+    """One value per KPI per day (or period start): pushing the same date again updates it."""
+
+    kpi = models.ForeignKey(
+        KPI, on_delete=models.CASCADE, related_name="points", verbose_name=_("KPI")
+    )
+    date = models.DateField(_("date"))
+    value = models.DecimalField(_("value"), max_digits=18, decimal_places=4)
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("KPI data point")
+        verbose_name_plural = _("KPI data points")
+        ordering = ["kpi", "date"]
+        constraints = [
+            models.UniqueConstraint(fields=["kpi", "date"], name="kpi_point_one_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpi_id} {self.date}: {self.value}"
+
+
+class Level(models.TextChoices):
+    COMPANY = "company", _("Company")
+    DEPARTMENT = "department", _("Department")
+    PROJECT = "project", _("Project")
+
+
+period_validator = RegexValidator(
+    PERIOD_RE, _("Use a period such as 2026-Q4, 2026-H1, 2026-M03 or 2026-Y.")
+)
+
+
+class Objective(models.Model):
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    period = models.CharField(_("period"), max_length=8, validators=[period_validator])
+    level = models.CharField(
+        _("level"), max_length=10, choices=Level.choices, default=Level.COMPANY
+    )
+    department = models.CharField(
+        _("department"), max_length=20, choices=Department.choices, blank=True
+    )
+    project = models.ForeignKey(
+        "projects.Project",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="objectives",
+        verbose_name=_("project"),
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="objectives",
+        verbose_name=_("owner"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("objective")
+        verbose_name_plural = _("objectives")
+        ordering = ["-period", "level", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(level="project") & Q(project__isnull=False))
+                | (~Q(level="project") & Q(project__isnull=True)),
+                name="objective_project_matches_level",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.title}"
+
+
+class KeyResult(models.Model):
+    objective = models.ForeignKey(
+        Objective, on_delete=models.CASCADE, related_name="key_results", verbose_name=_("objective")
+    )
+    title = models.CharField(_("title"), max_length=200)
+    start = models.DecimalField(_("start"), max_digits=18, decimal_places=4)
+    target = models.DecimalField(_("target"), max_digits=18, decimal_places=4)
+    # Manual KRs keep their own current value; a KR linked to a KPI follows its latest point.
+    current = models.DecimalField(
+        _("current"), max_digits=18, decimal_places=4, null=True, blank=True
+    )
+    kpi = models.ForeignKey(
+        KPI,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="key_results",
+        verbose_name=_("KPI"),
+    )
+    unit = models.CharField(_("unit"), max_length=10, choices=Unit.choices, default=Unit.COUNT)
+    weight = models.DecimalField(
+        _("weight"), max_digits=5, decimal_places=2, default=1, validators=[MinValueValidator(0)]
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="key_results",
+        verbose_name=_("owner"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("key result")
+        verbose_name_plural = _("key results")
+        ordering = ["objective", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(target=models.F("start")), name="kr_target_differs_from_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CheckIn(models.Model):
+    key_result = models.ForeignKey(
+        KeyResult, on_delete=models.CASCADE, related_name="check_ins", verbose_name=_("key result")
+    )
+    value = models.DecimalField(_("value"), max_digits=18, decimal_places=4)
+    confidence = models.PositiveSmallIntegerField(
+        _("confidence"), validators=[MinValueValidator(1), MaxValueValidator(10)]
+    )
+    note = models.TextField(_("note"), blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        verbose_name = _("check-in")
+        verbose_name_plural = _("check-ins")
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(confidence__gte=1, confidence__lte=10), name="checkin_confidence_1_10"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key_result_id} {self.value}"

@@ -40,20 +40,25 @@ def field_label(model: type[models.Model] | None, field: str) -> str:
     if model is None:
         return field
     try:
-        return str(model._meta.get_field(field).verbose_name)
+        # Reverse relations have no verbose name: show the key as it is.
+        return str(getattr(model._meta.get_field(field), "verbose_name", field))
     except FieldDoesNotExist:
         return field
 
 
 def value_label(model: type[models.Model] | None, field: str, value: Any) -> str:
     """A stored value as people read it: a choice's label, "—" for nothing."""
-    if value in (None, ""):
+    if value in (None, "", []):
         return "—"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(value_label(model, field, item) for item in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items())
     if isinstance(value, bool):
         return str(_("yes") if value else _("no"))
     if model is not None:
         try:
-            choices = dict(model._meta.get_field(field).flatchoices)
+            choices = dict(getattr(model._meta.get_field(field), "flatchoices", None) or [])
         except FieldDoesNotExist:
             choices = {}
         if value in choices:

@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from metrics import api as metrics_api
 from portal import views as portal_views
 from projects import api as projects_api
 from projects import api_board, api_notifications
@@ -16,6 +17,9 @@ router.register("risks", risks_api.RiskViewSet, basename="risk")
 router.register("sprints", api_board.SprintViewSet, basename="sprint")
 router.register("work-items", api_board.WorkItemViewSet, basename="work-item")
 router.register("retrospectives", api_board.RetrospectiveViewSet, basename="retrospective")
+router.register("kpis", metrics_api.KPIViewSet, basename="kpi")
+router.register("objectives", metrics_api.ObjectiveViewSet, basename="objective")
+router.register("key-results", metrics_api.KeyResultViewSet, basename="key-result")
 router.register("channels", api_notifications.ChannelViewSet, basename="channel")
 router.register("subscriptions", api_notifications.SubscriptionViewSet, basename="subscription")
 router.register("deliveries", api_notifications.DeliveryViewSet, basename="delivery")
@@ -29,6 +33,7 @@ urlpatterns = [
     path("", include("portal.urls_portal")),
     path("projects/", include("projects.urls")),
     path("projects/<str:key>/risks/", include("risks.urls")),
+    path("", include("metrics.urls")),
     path("admin/", admin.site.urls),
     path("healthz", portal_views.healthz, name="healthz"),
     path("api/v1/", include((api_v1, "api"), namespace="api")),

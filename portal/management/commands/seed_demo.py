@@ -6,6 +6,7 @@ Idempotent: a second run changes nothing and prints the same logins.
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from metrics.demo import seed_metrics
 from portal.demo import DEMO_PASSWORD, DEMO_USERS, seed_users
 from projects.demo import seed_projects
 from projects.demo_board import seed_boards
@@ -24,6 +25,7 @@ class Command(BaseCommand):
             projects = seed_projects(users)
             seed_boards(users, projects)
             risks = seed_risks(users, projects)
+            seed_metrics(users, projects)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(users)} users, {len(projects)} projects"

@@ -1,0 +1,216 @@
+"""REST endpoints for KPIs (+ points push) and OKRs (DESIGN §5)."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
+
+from projects.permissions import project_get_for_user
+
+from . import services
+from .models import KeyResult, Objective
+from .permissions import can_edit_kpi, can_edit_objective, objectives_visible_to
+from .selectors import _kpi_latest, kpi_list, kpi_points
+from .serializers import (
+    CheckInSerializer,
+    KeyResultSerializer,
+    KPIDataPointSerializer,
+    KPISerializer,
+    ObjectiveSerializer,
+)
+
+
+def _project_of(request):
+    raw = request.data.get("project") if hasattr(request.data, "get") else None
+    if raw in (None, ""):
+        return None
+    try:
+        return project_get_for_user(request.user, pk=int(raw))
+    except (TypeError, ValueError):
+        raise ValidationError({"project": [_("A project id is a whole number.")]}) from None
+
+
+def _check_project_param(request):
+    raw = request.query_params.get("project")
+    if raw not in (None, ""):
+        try:
+            project_get_for_user(request.user, pk=int(raw))
+        except ValueError:
+            raise ValidationError({"project": [_("A project id is a whole number.")]}) from None
+
+
+class PointsInput(serializers.Serializer):
+    date = serializers.DateField()
+    value = serializers.DecimalField(max_digits=18, decimal_places=4)
+
+
+class KPIViewSet(viewsets.ModelViewSet):
+    """KPIs: company-wide (staff change them) or per project (members change them)."""
+
+    serializer_class = KPISerializer
+    filterset_fields = ["project", "code", "unit", "source"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return kpi_list(user=None)
+        _check_project_param(self.request)
+        return kpi_list(user=self.request.user)
+
+    def _require(self, project_or_kpi):
+        if not can_edit_kpi(self.request.user, project_or_kpi):
+            raise PermissionDenied(_("You cannot change this KPI."))
+
+    def create(self, request, *args, **kwargs):
+        project = _project_of(request)
+        self._require(project)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = {k: v for k, v in serializer.validated_data.items() if k != "project"}
+        kpi = services.kpi_create(actor=request.user, project=project, **data)
+        return Response(
+            self.get_serializer(kpi_list(user=request.user).get(pk=kpi.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    def perform_update(self, serializer):
+        kpi = serializer.instance
+        self._require(kpi)
+        if (
+            "project" in serializer.validated_data
+            and serializer.validated_data["project"] != kpi.project
+        ):
+            raise ValidationError({"project": [_("A KPI cannot move to another project.")]})
+        changes = {k: v for k, v in serializer.validated_data.items() if k != "project"}
+        services.kpi_update(kpi=kpi, actor=self.request.user, **changes)
+        serializer.instance = kpi_list(user=self.request.user).get(pk=kpi.pk)
+
+    def perform_destroy(self, instance):
+        self._require(instance)
+        services.kpi_delete(kpi=instance, actor=self.request.user)
+
+    @extend_schema(
+        request=PointsInput(many=True),
+        responses={
+            200: KPIDataPointSerializer(many=True),
+            400: OpenApiResponse(description="per-row errors"),
+        },
+    )
+    @action(detail=True, methods=["get", "post"])
+    def points(self, request, pk=None):
+        """GET the data points (newest first). POST a list of `{date, value}` to upsert by
+        date; if any row is bad nothing is saved and `rows` maps each bad row's index to
+        its field errors."""
+        kpi = self.get_object()
+        if request.method == "GET":
+            page = self.paginate_queryset(kpi_points(kpi=kpi))
+            return self.get_paginated_response(KPIDataPointSerializer(page, many=True).data)
+        self._require(kpi)
+        points = services.kpi_points_upsert(kpi=kpi, actor=request.user, rows=request.data)
+        return Response({"saved": len(points)}, status=status.HTTP_200_OK)
+
+
+class ObjectiveViewSet(viewsets.ModelViewSet):
+    """Objectives with their key results, `progress` (0–1) and `status`."""
+
+    serializer_class = ObjectiveSerializer
+    filterset_fields = ["period", "level", "project", "department"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Objective.objects.none()
+        _check_project_param(self.request)
+        krs = KeyResult.objects.select_related("kpi").annotate(kpi_latest=_kpi_latest())
+        return (
+            objectives_visible_to(self.request.user)
+            .select_related("owner")
+            .prefetch_related(Prefetch("key_results", queryset=krs))
+            .order_by("-period", "level", "id")
+        )
+
+    def create(self, request, *args, **kwargs):
+        project = _project_of(request)
+        if project is not None:
+            if not can_edit_kpi(request.user, project):
+                raise PermissionDenied(_("Viewers cannot add objectives."))
+        elif not request.user.is_staff:
+            raise PermissionDenied(_("Only administrators add company and department objectives."))
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = {k: v for k, v in serializer.validated_data.items() if k != "project"}
+        objective = services.objective_create(actor=request.user, project=project, **data)
+        return Response(
+            self.get_serializer(self.get_queryset().get(pk=objective.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    def perform_update(self, serializer):
+        objective = serializer.instance
+        if not can_edit_objective(self.request.user, objective):
+            raise PermissionDenied(_("You cannot change this objective."))
+        changes = {k: v for k, v in serializer.validated_data.items() if k != "project"}
+        services.objective_update(objective=objective, actor=self.request.user, **changes)
+        serializer.instance = self.get_queryset().get(pk=objective.pk)
+
+    def perform_destroy(self, instance):
+        if not can_edit_objective(self.request.user, instance):
+            raise PermissionDenied(_("You cannot change this objective."))
+        instance.delete()
+
+
+class KeyResultViewSet(viewsets.ModelViewSet):
+    """Key results: `current` is manual unless linked to a `kpi` (then it follows the KPI)."""
+
+    serializer_class = KeyResultSerializer
+    filterset_fields = ["objective", "kpi"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return KeyResult.objects.none()
+        return KeyResult.objects.filter(
+            objective__in=objectives_visible_to(self.request.user).values("pk")
+        ).select_related("objective", "kpi", "owner")
+
+    def _require(self, objective):
+        if not can_edit_objective(self.request.user, objective):
+            raise PermissionDenied(_("You cannot change this objective's key results."))
+
+    def perform_create(self, serializer):
+        objective = serializer.validated_data["objective"]
+        if not objectives_visible_to(self.request.user).filter(pk=objective.pk).exists():
+            raise ValidationError({"objective": [_("No such objective.")]})
+        self._require(objective)
+        data = {k: v for k, v in serializer.validated_data.items() if k != "objective"}
+        serializer.instance = services.key_result_create(
+            objective=objective, actor=self.request.user, **data
+        )
+
+    def perform_update(self, serializer):
+        kr = serializer.instance
+        self._require(kr.objective)
+        changes = {k: v for k, v in serializer.validated_data.items() if k != "objective"}
+        serializer.instance = services.key_result_update(
+            key_result=kr, actor=self.request.user, **changes
+        )
+
+    def perform_destroy(self, instance):
+        self._require(instance.objective)
+        instance.delete()
+
+    @extend_schema(request=CheckInSerializer, responses=CheckInSerializer(many=True))
+    @action(detail=True, methods=["get", "post"], url_path="check-ins")
+    def check_ins(self, request, pk=None):
+        kr = self.get_object()
+        if request.method == "GET":
+            page = self.paginate_queryset(kr.check_ins.select_related("author"))
+            return self.get_paginated_response(CheckInSerializer(page, many=True).data)
+        if not (can_edit_objective(request.user, kr.objective) or kr.owner_id == request.user.pk):
+            raise PermissionDenied(_("You cannot check in on this key result."))
+        body = CheckInSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        check_in = services.check_in_add(key_result=kr, actor=request.user, **body.validated_data)
+        return Response(CheckInSerializer(check_in).data, status=status.HTTP_201_CREATED)

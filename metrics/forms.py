@@ -1,0 +1,70 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from portal.validators import currency_choices
+from projects.forms import DateInput
+
+from .models import KPI, Level, Objective, Unit
+from .templates_kpi import KPI_TEMPLATES
+
+
+class KPIForm(forms.ModelForm):
+    currency = forms.ChoiceField(label=_("currency"), required=False)
+
+    class Meta:
+        model = KPI
+        fields = ["name", "code", "unit", "currency", "direction", "target", "description"]
+
+    def __init__(self, *args, language="zh-hans", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["currency"].choices = [("", "—"), *currency_choices(language)]
+
+
+class PointForm(forms.Form):
+    date = forms.DateField(label=_("date"), widget=DateInput())
+    value = forms.DecimalField(label=_("value"), max_digits=18, decimal_places=4)
+
+
+class TemplatesForm(forms.Form):
+    codes = forms.MultipleChoiceField(
+        label=_("Templates"),
+        widget=forms.CheckboxSelectMultiple,
+        choices=[(t.code, f"{t.zh} · {t.en}") for t in KPI_TEMPLATES],
+    )
+
+
+class ObjectiveForm(forms.ModelForm):
+    class Meta:
+        model = Objective
+        fields = ["title", "period", "level", "department", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, projects=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["project"] = forms.ModelChoiceField(
+            label=_("project"),
+            queryset=projects,
+            required=False,
+            empty_label=_("— (company or department)"),
+        )
+        self.fields["level"].choices = Level.choices
+
+
+class KeyResultForm(forms.Form):
+    title = forms.CharField(label=_("title"), max_length=200)
+    start = forms.DecimalField(label=_("start"), max_digits=18, decimal_places=4)
+    target = forms.DecimalField(label=_("target"), max_digits=18, decimal_places=4)
+    unit = forms.ChoiceField(label=_("unit"), choices=Unit.choices)
+    kpi = forms.ModelChoiceField(label=_("KPI"), queryset=KPI.objects.none(), required=False)
+
+    def __init__(self, *args, kpis=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if kpis is not None:
+            self.fields["kpi"].queryset = kpis
+        self.fields["kpi"].empty_label = _("— (update by check-ins)")
+
+
+class CheckInForm(forms.Form):
+    value = forms.DecimalField(label=_("value"), max_digits=18, decimal_places=4)
+    confidence = forms.IntegerField(label=_("confidence"), min_value=1, max_value=10, initial=7)
+    note = forms.CharField(label=_("note"), required=False, max_length=500)

@@ -1,0 +1,242 @@
+"""KPI tiles and the OKR board. Thin views over services and selectors."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from portal import clock
+from portal.errors import ApplicationError
+from portal.forms_util import add_service_error
+from projects.permissions import can_edit, projects_visible_to
+
+from . import services
+from .forms import CheckInForm, KeyResultForm, KPIForm, ObjectiveForm, PointForm, TemplatesForm
+from .models import KPI, KeyResult
+from .permissions import can_edit_kpi, can_edit_objective, kpis_visible_to, objectives_visible_to
+from .selectors import kpi_list, objectives_for, with_tiles
+
+
+def _current_quarter() -> str:
+    today = clock.now().date()
+    return f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+
+
+def _scope(request):
+    """`?project=KEY` narrows to a project the user may see; otherwise company KPIs."""
+    key = request.GET.get("project") or request.POST.get("project_key") or ""
+    if not key:
+        return None
+    return get_object_or_404(projects_visible_to(request.user), key=key)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def kpi_board_view(request):
+    project = _scope(request)
+    language = get_language() or "zh-hans"
+    form = KPIForm(prefix="kpi", language=language)
+    if request.method == "POST":
+        if not can_edit_kpi(request.user, project):
+            messages.error(request, _("You cannot change these KPIs."))
+            return _back(project)
+        action = request.POST.get("action")
+        try:
+            if action == "add":
+                form = KPIForm(request.POST, prefix="kpi", language=language)
+                if form.is_valid():
+                    services.kpi_create(actor=request.user, project=project, **form.cleaned_data)
+                    messages.success(request, _("KPI added."))
+                    return _back(project)
+            elif action == "templates":
+                templates = TemplatesForm(request.POST)
+                if templates.is_valid():
+                    created = services.kpi_templates_apply(
+                        actor=request.user,
+                        project=project,
+                        codes=templates.cleaned_data["codes"],
+                        language=language,
+                        currency=project.currency if project else "CNY",
+                    )
+                    messages.success(request, _("%(count)s KPIs added.") % {"count": len(created)})
+                else:
+                    messages.error(request, _("Choose at least one template."))
+                return _back(project)
+            elif action == "point":
+                kpi = get_object_or_404(
+                    KPI.objects.filter(project=project), pk=request.POST.get("kpi")
+                )
+                point = PointForm(request.POST, prefix=f"p{kpi.pk}")
+                if point.is_valid():
+                    services.kpi_points_upsert(
+                        kpi=kpi,
+                        actor=request.user,
+                        rows=[
+                            {
+                                "date": point.cleaned_data["date"].isoformat(),
+                                "value": str(point.cleaned_data["value"]),
+                            }
+                        ],
+                    )
+                    messages.success(request, _("Value saved for %(name)s.") % {"name": kpi.name})
+                else:
+                    messages.error(
+                        request, "; ".join(e for errs in point.errors.values() for e in errs)
+                    )
+                return _back(project)
+        except (ApplicationError, ValidationError) as exc:
+            add_service_error(form, exc)
+    kpis = with_tiles(
+        list(kpi_list(user=request.user, project=project, company_only=project is None))
+    )
+    today = clock.now().date()
+    tiles = [(kpi, PointForm(prefix=f"p{kpi.pk}", initial={"date": today})) for kpi in kpis]
+    return render(
+        request,
+        "metrics/kpi_board.html",
+        {
+            "project": project,
+            "tiles": tiles,
+            "sparklines": {k.pk: k.sparkline for k in kpis},
+            "form": form,
+            "templates_form": TemplatesForm(),
+            "projects": list(
+                projects_visible_to(request.user).filter(archived=False).order_by("name")
+            ),
+            "can_edit": can_edit_kpi(request.user, project),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def _back(project):
+    url = reverse("metrics:kpis")
+    return HttpResponseRedirect(f"{url}?project={project.key}" if project else url)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def okr_board_view(request):
+    period = request.GET.get("period") or _current_quarter()
+    editable_projects = [
+        p
+        for p in projects_visible_to(request.user).filter(archived=False)
+        if can_edit(request.user, p)
+    ]
+    from projects.models import Project
+
+    project_qs = Project.objects.filter(pk__in=[p.pk for p in editable_projects])
+    objective_form = ObjectiveForm(
+        initial={"period": period, "level": "company"}, projects=project_qs, prefix="obj"
+    )
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "objective":
+                objective_form = ObjectiveForm(request.POST, projects=project_qs, prefix="obj")
+                if objective_form.is_valid():
+                    data = dict(objective_form.cleaned_data)
+                    project = data.pop("project")
+                    if project is not None:
+                        data["level"] = "project"
+                    elif not request.user.is_staff:
+                        raise ApplicationError(
+                            _("Only administrators add company and department objectives."),
+                            field="level",
+                        )
+                    services.objective_create(actor=request.user, project=project, **data)
+                    messages.success(request, _("Objective added."))
+                    return HttpResponseRedirect(
+                        f"{reverse('metrics:okrs')}?period={data['period']}"
+                    )
+            elif action in ("kr", "checkin"):
+                return _kr_action(request, action, period)
+        except (ApplicationError, ValidationError) as exc:
+            add_service_error(objective_form, exc)
+    objectives = objectives_for(user=request.user, period=period)
+    kpis = kpis_visible_to(request.user).order_by("name")
+    for objective in objectives:
+        objective.can_edit = can_edit_objective(request.user, objective)
+        objective.kr_form = KeyResultForm(
+            prefix=f"kr{objective.pk}",
+            kpis=kpis.filter(project__in=[None, objective.project_id])
+            if objective.project_id
+            else kpis.filter(project__isnull=True),
+        )
+        for kr in objective.key_results.all():
+            kr.checkin_form = CheckInForm(prefix=f"ci{kr.pk}", initial={"value": kr.current_value})
+    return render(
+        request,
+        "metrics/okr_board.html",
+        {
+            "period": period,
+            "periods": _periods(period),
+            "objectives": objectives,
+            "objective_form": objective_form,
+            "can_add": request.user.is_staff or bool(editable_projects),
+        },
+        status=400 if objective_form.errors else 200,
+    )
+
+
+def _periods(current: str) -> list[str]:
+    year = clock.now().year
+    return [f"{y}-Q{q}" for y in (year - 1, year, year + 1) for q in range(1, 5)]
+
+
+def _kr_action(request, action, period):
+    back = HttpResponseRedirect(f"{reverse('metrics:okrs')}?period={period}")
+    if action == "kr":
+        objective = get_object_or_404(
+            objectives_visible_to(request.user), pk=request.POST.get("objective")
+        )
+        if not can_edit_objective(request.user, objective):
+            messages.error(request, _("You cannot change this objective."))
+            return back
+        form = KeyResultForm(
+            request.POST, prefix=f"kr{objective.pk}", kpis=kpis_visible_to(request.user)
+        )
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            services.key_result_create(objective=objective, actor=request.user, **data)
+            messages.success(request, _("Key result added."))
+        else:
+            messages.error(
+                request,
+                "; ".join(
+                    f"{form.fields[f].label}: {' '.join(e)}"
+                    for f, e in form.errors.items()
+                    if f in form.fields
+                ),
+            )
+        return back
+    kr = get_object_or_404(
+        KeyResult.objects.filter(
+            objective__in=objectives_visible_to(request.user).values("pk")
+        ).select_related("objective"),
+        pk=request.POST.get("key_result"),
+    )
+    if not (can_edit_objective(request.user, kr.objective) or kr.owner_id == request.user.pk):
+        messages.error(request, _("You cannot check in on this key result."))
+        return back
+    form = CheckInForm(request.POST, prefix=f"ci{kr.pk}")
+    if form.is_valid():
+        services.check_in_add(key_result=kr, actor=request.user, **form.cleaned_data)
+        messages.success(request, _("Check-in saved."))
+    else:
+        messages.error(
+            request,
+            "; ".join(
+                f"{form.fields[f].label}: {' '.join(e)}"
+                for f, e in form.errors.items()
+                if f in form.fields
+            ),
+        )
+    return back
