@@ -1,18 +1,51 @@
-"""The home page: part of the site's composition, so it may read every app."""
+"""The home page: part of the site's composition, so it may read every app.
+
+Each person lands on what they act on today: their open work items, the risks they
+own, the company KPIs and this quarter's objectives, their projects and what changed.
+"""
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest
 from django.shortcuts import render
 
+from metrics.selectors import kpi_list, objectives_for, with_tiles
+from portal import clock
+from projects.models import ColumnCategory, WorkItem
 from projects.selectors import activity_for_user, project_list
+from risks.models import ACTIVE_STATUSES, Risk
 
 
 @login_required
 def home(request: HttpRequest):
-    projects = list(project_list(user=request.user))
-    activity = list(activity_for_user(user=request.user)[:15])
+    user = request.user
+    projects = list(project_list(user=user))
+    visible_ids = [p.pk for p in projects]
+    my_items = list(
+        WorkItem.objects.filter(assignee=user, project_id__in=visible_ids)
+        .exclude(column__category=ColumnCategory.DONE)
+        .select_related("project", "column")
+        .order_by("priority", "-blocked", "column_entered_at")[:10]
+    )
+    my_risks = list(
+        Risk.objects.filter(owner=user, project_id__in=visible_ids, status__in=ACTIVE_STATUSES)
+        .select_related("project")
+        .order_by("-score", "next_review_date")[:8]
+    )
+    today = clock.now().date()
+    quarter = f"{today.year}-Q{(today.month - 1) // 3 + 1}"
     return render(
         request,
         "portal/home.html",
-        {"projects": projects, "activity": activity},
+        {
+            "projects": projects,
+            "activity": list(activity_for_user(user=user)[:15]),
+            "my_items": my_items,
+            "my_risks": my_risks,
+            "kpis": with_tiles(list(kpi_list(user=user, company_only=True)[:6])),
+            "objectives": [
+                o for o in objectives_for(user=user, period=quarter) if o.level != "project"
+            ][:4],
+            "quarter": quarter,
+            "today": today,
+        },
     )

@@ -51,11 +51,12 @@ class User(AbstractUser):
         name = self.label.strip()
         if not name:
             return "?"
-        if name.isascii():
-            parts = name.split()
-            return "".join(p[0] for p in parts[:2]).upper()
-        # Chinese names read best as their last one or two characters (芳, 王芳 → 王芳[-2:]).
-        return name[-2:]
+        han = [c for c in name if "\u3400" <= c <= "\u9fff"]
+        if han:
+            # Chinese names read best as their last two characters (韩梅梅 → 梅梅, 管理员 Admin → 理员).
+            return "".join(han[-2:])
+        parts = name.split()
+        return "".join(p[0] for p in parts[:2]).upper()
 
 
 class Activity(models.Model):

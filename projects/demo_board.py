@@ -156,13 +156,11 @@ def _seed_project(project: Project, users: dict[str, User], rng: random.Random) 
         )
 
     def new_item(when, sprint=None, kind="story"):
-        title = (
-            bugs.pop()
-            if kind == "bug" and bugs
-            else titles.pop()
-            if titles
-            else f"{project.key} item"
-        )
+        if not titles:
+            # Second round of the same themes: follow-ups, as real backlogs have.
+            suffix = "（二期）" if zh else " (follow-up)"
+            titles.extend(f"{t}{suffix}" for t in TITLES[project.key])
+        title = bugs.pop() if kind == "bug" and bugs else titles.pop()
         return clock.run(
             when,
             services.work_item_create,
