@@ -9,11 +9,15 @@ class MetricsConfig(AppConfig):
     def ready(self) -> None:
         from portal.activity import register_verbs
         from portal.events import register_emitted
-        from portal.navigation import NavEntry, register_site
+        from portal.navigation import NavEntry, register_project_tab, register_site
 
+        register_site(NavEntry("dashboard", _("Dashboard"), "metrics:dashboard", order=15))
         register_site(NavEntry("kpis", _("KPIs"), "metrics:kpis", order=20))
+        register_project_tab(
+            NavEntry("dashboard", _("Dashboard"), "metrics:project_dashboard", order=10)
+        )
         register_site(NavEntry("okrs", _("OKRs"), "metrics:okrs", order=30))
-        register_emitted({"kpi.red"})
+        register_emitted({"kpi.red", "report.daily"})
         register_verbs(
             {
                 "kpi.created": _("%(actor)s added the KPI %(target)s"),

@@ -233,3 +233,77 @@ class CheckIn(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key_result_id} {self.value}"
+
+
+class ProjectSnapshot(models.Model):
+    """A project's delivery metrics at the end of one local day, computed by Celery.
+
+    Dashboards read these rows; they never recompute history per request.
+    """
+
+    project = models.ForeignKey(
+        "projects.Project",
+        on_delete=models.CASCADE,
+        related_name="snapshots",
+        verbose_name=_("project"),
+    )
+    date = models.DateField(_("date"))
+    todo = models.PositiveIntegerField(default=0)
+    in_progress = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    throughput_7d = models.PositiveIntegerField(_("items done in the last 7 days"), default=0)
+    cycle_p50_hours = models.FloatField(null=True, blank=True)
+    cycle_p85_hours = models.FloatField(null=True, blank=True)
+    lead_p50_hours = models.FloatField(null=True, blank=True)
+    lead_p85_hours = models.FloatField(null=True, blank=True)
+    bugs_opened_7d = models.PositiveIntegerField(default=0)
+    stories_done_7d = models.PositiveIntegerField(default=0)
+    due_30d = models.PositiveIntegerField(default=0)
+    on_time_30d = models.PositiveIntegerField(default=0)
+    risk_exposure = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("project snapshot")
+        verbose_name_plural = _("project snapshots")
+        ordering = ["project", "date"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "date"], name="snapshot_one_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.date}"
+
+    @property
+    def bug_rate(self) -> float | None:
+        return self.bugs_opened_7d / self.stories_done_7d if self.stories_done_7d else None
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self.on_time_30d / self.due_30d if self.due_30d else None
+
+
+class DailyReport(models.Model):
+    """The daily operations report (运营日报) of a project for one local day. One row per day:
+    generating it twice is a no-op, so it is never sent twice."""
+
+    project = models.ForeignKey(
+        "projects.Project",
+        on_delete=models.CASCADE,
+        related_name="daily_reports",
+        verbose_name=_("project"),
+    )
+    date = models.DateField(_("date"))
+    content = models.JSONField(_("content"), default=dict)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("daily report")
+        verbose_name_plural = _("daily reports")
+        ordering = ["-date", "project"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "date"], name="daily_report_one_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.date}"

@@ -29,3 +29,11 @@ def kpi_value(value, kpi) -> str:
 @register.filter
 def pct(value) -> int:
     return round(float(value or 0) * 100)
+
+
+@register.filter
+def days(hours) -> str:
+    """Hours → days with one decimal (cycle and lead times)."""
+    if hours is None:
+        return "—"
+    return f"{float(hours) / 24:.1f}d"

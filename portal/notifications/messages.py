@@ -32,6 +32,10 @@ def _level(value: str | None) -> str:
     return zh if translation.get_language().startswith("zh") else en
 
 
+def _level_status(status: str | None) -> str:
+    return {"green": _("green"), "amber": _("amber"), "red": _("red")}.get(status or "", "—")
+
+
 def _lines(event: str, p: dict) -> tuple[str, list[str]]:
     key = p.get("key") or ""
     title = p.get("title") or p.get("name") or ""
@@ -97,6 +101,37 @@ def _lines(event: str, p: dict) -> tuple[str, list[str]]:
         return _("%(key)s is blocked") % {"key": key}, [
             title,
             _("Reason: %(reason)s") % {"reason": p.get("reason")},
+        ]
+    if event == "report.daily":
+        sprint = p.get("sprint") or {}
+        lines = []
+        if sprint:
+            lines.append(
+                _("%(sprint)s: %(done)s of %(total)s points done, %(days)s days left")
+                % {
+                    "sprint": sprint.get("name"),
+                    "done": sprint.get("points_done"),
+                    "total": sprint.get("points_total"),
+                    "days": sprint.get("days_left"),
+                }
+            )
+        for kpi in (p.get("kpis") or [])[:6]:
+            lines.append(
+                f"{kpi.get('name')}: {kpi.get('value')} ({_level_status(kpi.get('status'))})"
+            )
+        lines.append(
+            _("%(done)s items done, %(blocked)s blocked, %(risks)s risk events")
+            % {
+                "done": p.get("done_items"),
+                "blocked": p.get("blocked"),
+                "risks": len(p.get("risks") or []),
+            }
+        )
+        return _("Daily report %(date)s") % {"date": p.get("date")}, lines
+    if event == "kpi.red":
+        return _("KPI %(name)s is red") % {"name": title}, [
+            _("%(value)s on %(date)s, target %(target)s")
+            % {"value": p.get("value"), "date": p.get("date"), "target": p.get("target")}
         ]
     if event == "test":
         return _("Test message from the engineering portal"), [

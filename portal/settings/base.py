@@ -164,6 +164,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "risks.tasks.risk_reviews_flag_overdue_task",
         "schedule": crontab(minute=5),
     },
+    "metrics-snapshots": {
+        "task": "metrics.tasks.snapshots_compute_task",
+        "schedule": crontab(minute=40),
+    },
+    "metrics-daily-reports": {
+        "task": "metrics.tasks.daily_reports_task",
+        "schedule": crontab(minute="*/15"),
+    },
     "sessions-clear": {
         "task": "portal.tasks.sessions_clear_task",
         "schedule": crontab(hour=3, minute=17),
@@ -215,6 +223,8 @@ SPECTACULAR_SETTINGS = {
 NOTIFY_ALLOW_PRIVATE_NETWORK = env.bool("NOTIFY_ALLOW_PRIVATE_NETWORK", default=True)
 # Links in notifications point here (e.g. https://portal.example.com).
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+# Local time (in each project's time zone) after which yesterday's 运营日报 is generated.
+DAILY_REPORT_HOUR = env.int("DAILY_REPORT_HOUR", default=9)
 NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=10)
 
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from metrics.demo import seed_metrics
+from metrics.models import ProjectSnapshot
 from portal.demo import DEMO_PASSWORD, DEMO_USERS, seed_users
 from projects.demo import seed_projects
 from projects.demo_board import seed_boards
@@ -26,6 +27,11 @@ class Command(BaseCommand):
             seed_boards(users, projects)
             risks = seed_risks(users, projects)
             seed_metrics(users, projects)
+        # Dashboards read snapshots: compute the last 90 days (idempotent upserts).
+        from metrics.snapshots import snapshots_backfill
+
+        if not ProjectSnapshot.objects.exists():
+            snapshots_backfill(days=90)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(users)} users, {len(projects)} projects"

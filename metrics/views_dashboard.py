@@ -1,0 +1,195 @@
+"""Dashboards: they read snapshots and facts; they never recompute history per request."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+
+from portal import clock
+from portal.models import Department
+from projects.models import ColumnCategory, Sprint, SprintState, WorkItem
+from projects.permissions import project_get_for_user, projects_visible_to
+from projects.selectors.board import sprint_burndown, velocity_history
+from projects.tabs import tabs_for
+from risks.models import ACTIVE_STATUSES, Risk
+
+from .models import DailyReport, ProjectSnapshot
+from .selectors import kpi_list, objectives_for, with_tiles
+
+
+@login_required
+def project_dashboard_view(request, key: str):
+    project = project_get_for_user(request.user, key=key)
+    today = project.today()
+    snapshots = list(
+        ProjectSnapshot.objects.filter(
+            project=project, date__gt=today - timedelta(days=90)
+        ).order_by("date")
+    )
+    since = clock.now() - timedelta(days=90)
+    done = list(
+        WorkItem.objects.filter(project=project, done_at__gte=since, started_at__isnull=False)
+        .order_by("done_at")
+        .values_list("number", "title", "started_at", "done_at")
+    )
+    active = project.sprints.filter(state=SprintState.ACTIVE).first()
+    burn = sprint_burndown(sprint=active) if active else []
+    history = velocity_history(project=project)
+    latest = snapshots[-1] if snapshots else None
+    weekly = snapshots[::-1][::7][::-1]  # one snapshot per week, ending today
+    charts = {
+        "cfd": {
+            "days": [s.date.isoformat() for s in snapshots],
+            "todo": [s.todo for s in snapshots],
+            "in_progress": [s.in_progress for s in snapshots],
+            "done": [s.done for s in snapshots],
+        },
+        "scatter": [
+            {
+                "x": d.date().isoformat(),
+                "y": round((d - s).total_seconds() / 86400, 2),
+                "key": f"{project.key}-{n}",
+                "title": t,
+            }
+            for n, t, s, d in done
+            if d >= s
+        ],
+        "p50": round(latest.cycle_p50_hours / 24, 2) if latest and latest.cycle_p50_hours else None,
+        "p85": round(latest.cycle_p85_hours / 24, 2) if latest and latest.cycle_p85_hours else None,
+        "throughput": {
+            "weeks": [s.date.isoformat() for s in weekly],
+            "done": [s.throughput_7d for s in weekly],
+        },
+        "bug_rate": {
+            "weeks": [s.date.isoformat() for s in weekly],
+            "rate": [round(s.bug_rate, 2) if s.bug_rate is not None else None for s in weekly],
+        },
+        "velocity": {
+            "names": [s.name for s in history],
+            "committed": [s.committed_points or 0 for s in history],
+            "completed": [s.completed_points or 0 for s in history],
+        },
+        "burndown": [
+            {"day": d.day.isoformat(), "remaining": d.remaining, "ideal": d.ideal} for d in burn
+        ],
+    }
+    return render(
+        request,
+        "metrics/project_dashboard.html",
+        {
+            "project": project,
+            "tabs": tabs_for(project, "dashboard", request.user),
+            "kpis": with_tiles(list(kpi_list(user=request.user, project=project))),
+            "latest": latest,
+            "active": active,
+            "charts": charts,
+            "report": DailyReport.objects.filter(project=project).order_by("-date").first(),
+        },
+    )
+
+
+@login_required
+def daily_report_view(request, key: str, day: str):
+    project = project_get_for_user(request.user, key=key)
+    try:
+        day_value = date.fromisoformat(day)
+    except ValueError:
+        raise Http404("No such report") from None
+    report = get_object_or_404(DailyReport, project=project, date=day_value)
+    reports = list(
+        DailyReport.objects.filter(project=project)
+        .order_by("-date")
+        .values_list("date", flat=True)[:30]
+    )
+    return render(
+        request,
+        "metrics/daily_report.html",
+        {
+            "project": project,
+            "report": report,
+            "c": report.content,
+            "reports": reports,
+            "tabs": tabs_for(project, "dashboard", request.user),
+        },
+    )
+
+
+@login_required
+def executive_dashboard_view(request):
+    """The portfolio, OKRs, KPIs and top risks of everything the person may see."""
+    today = clock.now().date()
+    period = request.GET.get("period") or f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+    department = request.GET.get("department") or ""
+    projects = list(
+        projects_visible_to(request.user)
+        .filter(archived=False)
+        .select_related("owner")
+        .annotate(
+            open_high=Count(
+                "risks",
+                filter=Q(risks__status__in=ACTIVE_STATUSES, risks__level__in=["high", "critical"]),
+                distinct=True,
+            ),
+            latest_throughput=Subquery(
+                ProjectSnapshot.objects.filter(project=OuterRef("pk"))
+                .order_by("-date")
+                .values("throughput_7d")[:1]
+            ),
+            latest_cycle=Subquery(
+                ProjectSnapshot.objects.filter(project=OuterRef("pk"))
+                .order_by("-date")
+                .values("cycle_p85_hours")[:1]
+            ),
+        )
+        .order_by("name")
+    )
+    ids = [p.pk for p in projects]
+    sprints = {
+        s.project_id: s for s in Sprint.objects.filter(project_id__in=ids, state=SprintState.ACTIVE)
+    }
+    points = {
+        (row["sprint"], row["column__category"]): row["p"] or 0
+        for row in WorkItem.objects.filter(sprint__in=sprints.values())
+        .values("sprint", "column__category")
+        .annotate(p=Sum("story_points"))
+    }
+    for project in projects:
+        sprint = sprints.get(project.pk)
+        project.sprint = sprint
+        if sprint:
+            total = sum(v for (s, _c), v in points.items() if s == sprint.pk)
+            done = points.get((sprint.pk, ColumnCategory.DONE), 0)
+            project.sprint_percent = round(100 * done / total) if total else 0
+    objectives = [
+        o
+        for o in objectives_for(user=request.user, period=period)
+        if not department or o.department == department
+    ]
+    top_risks = list(
+        Risk.objects.filter(project_id__in=ids, status__in=ACTIVE_STATUSES)
+        .select_related("project", "owner")
+        .order_by("-score", "next_review_date")[:8]
+    )
+    return render(
+        request,
+        "metrics/executive_dashboard.html",
+        {
+            "projects": projects,
+            "objectives": objectives,
+            "kpis": with_tiles(list(kpi_list(user=request.user, company_only=True))),
+            "top_risks": top_risks,
+            "period": period,
+            "periods": [
+                f"{y}-Q{q}"
+                for y in (today.year - 1, today.year, today.year + 1)
+                for q in range(1, 5)
+            ],
+            "department": department,
+            "departments": Department.choices,
+            "today": today,
+        },
+    )
