@@ -17,7 +17,7 @@ class MetricsConfig(AppConfig):
             NavEntry("dashboard", _("Dashboard"), "metrics:project_dashboard", order=10)
         )
         register_site(NavEntry("okrs", _("OKRs"), "metrics:okrs", order=30))
-        register_emitted({"kpi.red", "report.daily"})
+        register_emitted({"kpi.red", "report.daily", "key_result.off_track"})
         register_verbs(
             {
                 "kpi.created": _("%(actor)s added the KPI %(target)s"),

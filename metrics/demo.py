@@ -75,6 +75,14 @@ def seed_metrics(users: dict[str, User], projects: dict[str, Project]) -> int:
                     row["value"] = str(Decimal(row["value"]) * 6)
         services.kpi_points_upsert(kpi=kpi, actor=admin, rows=rows)
     _seed_okrs(users, projects, by_code, today)
+    from .models import ExchangeRate
+
+    for currency, rate in (("USD", "7.12"), ("EUR", "7.74"), ("HKD", "0.913"), ("SGD", "5.31")):
+        ExchangeRate.objects.get_or_create(
+            currency=currency,
+            date=today - timedelta(days=90),
+            defaults={"cny_per_unit": Decimal(rate)},
+        )
     return len(company) + len(project_kpis)
 
 

@@ -1,5 +1,7 @@
 """KPIs with their data points, and OKRs (objectives, key results, check-ins)."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -307,3 +309,31 @@ class DailyReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project_id} {self.date}"
+
+
+class ExchangeRate(models.Model):
+    """How many CNY one unit of a currency was worth from `date` on (admin-editable).
+
+    Dashboards convert money KPIs to the reporting currency chosen on the page with the
+    latest rate on or before the value's date. CNY itself needs no row.
+    """
+
+    currency = models.CharField(_("currency"), max_length=3, validators=[validate_currency])
+    date = models.DateField(_("valid from"))
+    cny_per_unit = models.DecimalField(
+        _("CNY per unit"),
+        max_digits=14,
+        decimal_places=6,
+        validators=[MinValueValidator(Decimal("0.000001"))],
+    )
+
+    class Meta:
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
+        ordering = ["currency", "-date"]
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "date"], name="exchange_rate_one_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"1 {self.currency} = {self.cny_per_unit} CNY ({self.date})"

@@ -315,3 +315,55 @@ def check_in_add(
         after={"value": str(value), "confidence": confidence},
     )
     return check_in
+
+
+def key_results_flag_off_track(*, now=None) -> int:
+    """Emit `key_result.off_track` for key results behind schedule in running periods:
+    at most once a week per key result while it stays off track (dedupe key)."""
+    from .calculations import OFF_TRACK, period_bounds
+    from .selectors import annotate_objective
+
+    now = now or clock.now()
+    today = now.date()
+    week = today.isocalendar()
+    emitted = 0
+    objectives = (
+        Objective.objects.select_related("project")
+        .prefetch_related("key_results", "key_results__kpi")
+        .order_by("id")
+    )
+    for objective in objectives:
+        try:
+            start, end = period_bounds(objective.period)
+        except ValueError:
+            continue
+        if not start <= today <= end:
+            continue
+        for kr in objective.key_results.all():
+            if kr.kpi_id:
+                kr.kpi_latest = (
+                    KPIDataPoint.objects.filter(kpi_id=kr.kpi_id)
+                    .order_by("-date")
+                    .values_list("value", flat=True)
+                    .first()
+                )
+        annotate_objective(objective, today)
+        for kr in objective.key_results.all():
+            if kr.status != OFF_TRACK:
+                continue
+            event = emit(
+                "key_result.off_track",
+                project=objective.project,
+                payload={
+                    "kr_id": kr.pk,
+                    "key": objective.period,
+                    "title": kr.title,
+                    "objective": objective.title,
+                    "progress": float(kr.progress),
+                    "expected": float(objective.elapsed),
+                    "url": "/okrs/?period=" + objective.period,
+                },
+                dedupe_key=f"key_result.off_track:{kr.pk}:{week.year}-W{week.week}",
+            )
+            emitted += event is not None
+    return emitted

@@ -17,3 +17,10 @@ def daily_reports_task() -> int:
     """Every 15 minutes: projects whose local report time has passed get yesterday's
     report, once (a unique row per project and day guards against a second send)."""
     return reports.daily_reports_generate()
+
+
+@shared_task(name="metrics.tasks.key_results_check_task", acks_late=True)
+def key_results_check_task() -> int:
+    from . import services
+
+    return services.key_results_flag_off_track()

@@ -69,6 +69,34 @@ def kpi_board_view(request):
                 else:
                     messages.error(request, _("Choose at least one template."))
                 return _back(project)
+            elif action == "csv":
+                kpi = get_object_or_404(
+                    KPI.objects.filter(project=project), pk=request.POST.get("kpi")
+                )
+                upload = request.FILES.get("file")
+                rows, problem = _csv_rows(upload)
+                if problem:
+                    messages.error(request, problem)
+                    return _back(project)
+                try:
+                    services.kpi_points_upsert(kpi=kpi, actor=request.user, rows=rows)
+                except ApplicationError as exc:
+                    details = "; ".join(
+                        _("line %(line)s: %(errors)s")
+                        % {
+                            "line": int(index) + 2,
+                            "errors": " ".join(m for msgs in errs.values() for m in msgs),
+                        }
+                        for index, errs in list(exc.extra.get("rows", {}).items())[:10]
+                    )
+                    messages.error(request, f"{exc.message} {details}")
+                    return _back(project)
+                messages.success(
+                    request,
+                    _("%(count)s values imported into %(name)s.")
+                    % {"count": len(rows), "name": kpi.name},
+                )
+                return _back(project)
             elif action == "point":
                 kpi = get_object_or_404(
                     KPI.objects.filter(project=project), pk=request.POST.get("kpi")
@@ -114,6 +142,41 @@ def kpi_board_view(request):
         },
         status=400 if form.errors else 200,
     )
+
+
+MAX_CSV_BYTES = 2 * 1024 * 1024
+
+
+def _csv_rows(upload) -> tuple[list[dict], str | None]:
+    """A CSV with a header `date,value[,currency]` (UTF-8, with or without BOM) → rows."""
+    import csv
+    import io
+
+    if upload is None:
+        return [], _("Choose a CSV file.")
+    if upload.size > MAX_CSV_BYTES:
+        return [], _("The file is larger than 2 MB.")
+    try:
+        text = upload.read().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return [], _("Save the file as UTF-8 CSV.")
+    reader = csv.DictReader(io.StringIO(text))
+    fields = [f.strip().lower() for f in (reader.fieldnames or [])]
+    if "date" not in fields or "value" not in fields:
+        return [], _("The first line must name the columns date and value.")
+    rows = []
+    for raw in reader:
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+        rows.append(
+            {
+                "date": row.get("date"),
+                "value": row.get("value"),
+                **({"currency": row["currency"]} if row.get("currency") else {}),
+            }
+        )
+    if not rows:
+        return [], _("The file has no data lines.")
+    return rows, None
 
 
 def _back(project):

@@ -17,6 +17,7 @@ from projects.selectors.board import sprint_burndown, velocity_history
 from projects.tabs import tabs_for
 from risks.models import ACTIVE_STATUSES, Risk
 
+from .currency import Rates, to_reporting_currency
 from .models import DailyReport, ProjectSnapshot
 from .selectors import kpi_list, objectives_for, with_tiles
 
@@ -124,6 +125,10 @@ def executive_dashboard_view(request):
     today = clock.now().date()
     period = request.GET.get("period") or f"{today.year}-Q{(today.month - 1) // 3 + 1}"
     department = request.GET.get("department") or ""
+    rates = Rates()
+    currency = request.GET.get("currency") or "CNY"
+    if currency not in rates.currencies():
+        currency = "CNY"
     projects = list(
         projects_visible_to(request.user)
         .filter(archived=False)
@@ -180,7 +185,11 @@ def executive_dashboard_view(request):
         {
             "projects": projects,
             "objectives": objectives,
-            "kpis": with_tiles(list(kpi_list(user=request.user, company_only=True))),
+            "kpis": to_reporting_currency(
+                with_tiles(list(kpi_list(user=request.user, company_only=True))), currency, today
+            ),
+            "currency": currency,
+            "currencies": rates.currencies(),
             "top_risks": top_risks,
             "period": period,
             "periods": [

@@ -128,6 +128,15 @@ def _lines(event: str, p: dict) -> tuple[str, list[str]]:
             }
         )
         return _("Daily report %(date)s") % {"date": p.get("date")}, lines
+    if event == "key_result.off_track":
+        return _("Key result off track: %(title)s") % {"title": title}, [
+            p.get("objective") or "",
+            _("%(progress)s%% done, %(expected)s%% of the period gone")
+            % {
+                "progress": round(100 * (p.get("progress") or 0)),
+                "expected": round(100 * (p.get("expected") or 0)),
+            },
+        ]
     if event == "kpi.red":
         return _("KPI %(name)s is red") % {"name": title}, [
             _("%(value)s on %(date)s, target %(target)s")

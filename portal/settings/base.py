@@ -172,6 +172,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "metrics.tasks.daily_reports_task",
         "schedule": crontab(minute="*/15"),
     },
+    "metrics-key-results": {
+        "task": "metrics.tasks.key_results_check_task",
+        "schedule": crontab(hour=1, minute=10),
+    },
     "sessions-clear": {
         "task": "portal.tasks.sessions_clear_task",
         "schedule": crontab(hour=3, minute=17),
