@@ -11,10 +11,11 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from portal import clock
 from portal.errors import ApplicationError
 
 from . import services
-from .models import RetroItem, Retrospective, Sprint, WorkItem
+from .models import RetroItem, Retrospective, Sprint, SprintScopeChange, SprintState, WorkItem
 from .permissions import can_admin, can_edit, project_get_for_user, projects_visible_to
 from .selectors.board import sprint_burndown
 from .serializers_board import (
@@ -50,6 +51,11 @@ class ProjectScopedMixin:
     def require_edit(self, project) -> None:
         if not can_edit(self.request.user, project):
             raise PermissionDenied(_("Viewers cannot change this project's work."))
+
+    def update(self, request, *args, **kwargs):
+        # Authorise before validating: a viewer gets 403, never a list of field errors.
+        self.require_edit(self.get_object().project)
+        return super().update(request, *args, **kwargs)
 
     def create(self, request, *args, **kwargs):
         raw = request.data.get("project") if hasattr(request.data, "get") else None
@@ -205,6 +211,16 @@ class WorkItemViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
             raise PermissionDenied(_("Only project owners delete work items."))
         from portal.activity import activity_record
 
+        if instance.sprint_id and instance.sprint.state == SprintState.ACTIVE:
+            # The burndown keeps the removal: the scope rows outlive the item.
+            SprintScopeChange.objects.create(
+                sprint=instance.sprint,
+                item=instance,
+                change="removed",
+                points=-(instance.story_points or 0),
+                after_start=True,
+                at=clock.now(),
+            )
         activity_record(
             actor=self.request.user,
             verb="work_item.deleted",

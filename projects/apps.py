@@ -45,6 +45,7 @@ class ProjectsConfig(AppConfig):
                 "subscription.saved": _("%(actor)s changed which events go to %(target)s"),
                 "subscription.deleted": _("%(actor)s stopped notifications to %(target)s"),
                 "work_item.deleted": _("%(actor)s deleted %(target)s"),
+                "standup.note_saved": _("%(actor)s wrote the stand-up note of %(target)s"),
                 "retro.item_added": _("%(actor)s added to the retrospective: %(target)s"),
             }
         )

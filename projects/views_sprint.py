@@ -106,7 +106,7 @@ def sprint_detail_view(request: HtmxHttpRequest, key: str, sprint_id: int):
     project, sprint = _sprint_for(request, key, sprint_id)
     items = list(
         WorkItem.objects.filter(sprint=sprint)
-        .select_related("assignee", "column")
+        .select_related("assignee", "column", "project")
         .order_by("column__order", "rank")
     )
     scope_added = list(
@@ -193,7 +193,7 @@ def sprint_plan_view(request: HtmxHttpRequest, key: str, sprint_id: int):
             )
     sprint_items = list(
         WorkItem.objects.filter(sprint=sprint)
-        .select_related("assignee", "column")
+        .select_related("assignee", "column", "project")
         .order_by("priority", "rank")
     )
     context = {

@@ -82,6 +82,11 @@ class RiskViewSet(viewsets.ModelViewSet):
         if not can_edit(self.request.user, project):
             raise PermissionDenied(_("Viewers cannot change risks."))
 
+    def update(self, request, *args, **kwargs):
+        # Authorise before validating: a viewer gets 403, never a list of field errors.
+        self._require_edit(self.get_object().project)
+        return super().update(request, *args, **kwargs)
+
     def create(self, request, *args, **kwargs):
         # Authorise the project before validating: an id that exists elsewhere and one
         # that does not exist must look the same (404) to someone outside it.

@@ -159,7 +159,8 @@ def render(event: str, payload: dict, *, language: str, project_name: str | None
             link = settings.PORTAL_BASE_URL.rstrip("/") + link if settings.PORTAL_BASE_URL else None
         markdown = f"### {prefix}{title}\n\n" + "\n\n".join(body)
         if link:
-            markdown += f"\n\n[{_('Open in the portal')}]({link})"
+            open_label = _("Open in the portal")
+            markdown += f"\n\n[{open_label}]({link})"
         text = f"{prefix}{title}\n" + "\n".join(body)
         return Message(title=f"{prefix}{title}", markdown=markdown, text=text, link=link)
 

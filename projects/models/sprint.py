@@ -71,7 +71,10 @@ class SprintScopeChange(models.Model):
         POINTS = "points", _("Re-estimated")
 
     sprint = models.ForeignKey(Sprint, on_delete=models.CASCADE, related_name="scope_changes")
-    item = models.ForeignKey("projects.WorkItem", on_delete=models.CASCADE, related_name="+")
+    # SET_NULL: a deleted item's scope history stays, so the burndown does not rewrite itself.
+    item = models.ForeignKey(
+        "projects.WorkItem", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     change = models.CharField(max_length=8, choices=Change.choices)
     points = models.IntegerField(default=0)  # signed: the change to the sprint's total
     after_start = models.BooleanField(default=False)

@@ -3,6 +3,7 @@ the number of cards, so the board of 5,000 cards costs what the board of 50 does
 
 from __future__ import annotations
 
+import json
 import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -10,8 +11,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import F, Q, QuerySet, Sum
-from django.utils import timezone
 
+from portal import clock
 from portal.models import Activity
 
 from ..calculations import BurndownDay, burndown, mean_velocity, percentile, previous_working_day
@@ -43,7 +44,7 @@ def board_items(*, project: Project, filters: dict[str, Any] | None = None) -> Q
     """Cards on the board: the active sprint's items (or the whole backlog with
     `scope=all`), filtered by assignee, type, label, priority and text."""
     filters = filters or {}
-    qs = WorkItem.objects.filter(project=project).select_related("assignee", "column")
+    qs = WorkItem.objects.filter(project=project).select_related("assignee", "column", "project")
     scope = filters.get("scope") or "sprint"
     if scope == "sprint":
         sprint = filters.get("sprint")
@@ -58,11 +59,7 @@ def board_items(*, project: Project, filters: dict[str, Any] | None = None) -> Q
     if filters.get("priority"):
         qs = qs.filter(priority=filters["priority"])
     if filters.get("label"):
-        qs = (
-            qs.filter(labels__contains=[filters["label"]])
-            if _json_contains_ok()
-            else qs.filter(labels__icontains=f'"{filters["label"]}"')
-        )
+        qs = _label_filter(qs, filters["label"])
     if filters.get("blocked"):
         qs = qs.filter(blocked=True)
     text = (filters.get("q") or "").strip()
@@ -73,6 +70,14 @@ def board_items(*, project: Project, filters: dict[str, Any] | None = None) -> Q
             q |= Q(number=int(number))
         qs = qs.filter(q)
     return qs.order_by("column__order", "rank", "id")
+
+
+def _label_filter(qs, label: str):
+    """Items carrying `label`. PostgreSQL asks the JSON array; SQLite stores the list as
+    JSON text with non-ASCII escaped (支付 → \\u652f\\u4ed8), so match that spelling."""
+    if _json_contains_ok():
+        return qs.filter(labels__contains=[label])
+    return qs.filter(labels__icontains=json.dumps(label))
 
 
 def _json_contains_ok() -> bool:
@@ -130,7 +135,7 @@ def column_counts(*, columns: list[WorkflowColumn], items: list[WorkItem]) -> di
 
 def project_cycle_p85_hours(*, project: Project, days: int = 90) -> float | None:
     """P85 cycle time (done − started) in hours of items done in the last `days`."""
-    since = timezone.now() - timedelta(days=days)
+    since = clock.now() - timedelta(days=days)
     rows = WorkItem.objects.filter(
         project=project, done_at__gte=since, started_at__isnull=False
     ).values_list("started_at", "done_at")
@@ -252,12 +257,14 @@ def standup(
         .order_by("user__username")
     ]
     people = {user.pk: StandupPerson(user=user) for user in members}
-    items_qs = WorkItem.objects.filter(project=project).select_related("assignee", "column")
+    items_qs = WorkItem.objects.filter(project=project).select_related(
+        "assignee", "column", "project"
+    )
     if sprint is not None:
         items_qs = items_qs.filter(sprint=sprint)
     items = list(items_qs.exclude(column__category=ColumnCategory.DONE, done_at__lt=since))
     p85 = project_cycle_p85_hours(project=project)
-    now = timezone.now()
+    now = clock.now()
     unassigned = StandupPerson(user=None)
     blocked_all = []
     for item in items:
@@ -336,6 +343,6 @@ def backlog_items(*, project: Project) -> QuerySet[WorkItem]:
     return (
         WorkItem.objects.filter(project=project, sprint__isnull=True)
         .exclude(column__category=ColumnCategory.DONE)
-        .select_related("assignee", "column")
+        .select_related("assignee", "column", "project")
         .order_by("priority", F("rank").asc(), "id")
     )

@@ -503,21 +503,21 @@ def _rank_for(item, column, *, before, after, rank) -> int:
                     _("The neighbouring card is in another column."),
                     field="before" if neighbour is before else "after",
                 )
-    above = after.rank if after is not None else _rank_above(column, before.rank, exclude=item.pk)
-    below = before.rank if before is not None else _rank_below(column, after.rank, exclude=item.pk)
+    # Anchor on one neighbour as it is now (under the project lock): the card the client
+    # saw above (or below) may have moved since, so its other side is read afresh.
+    if after is not None:
+        above, below = after.rank, _rank_below(column, after.rank, exclude=item.pk)
+    else:
+        above, below = _rank_above(column, before.rank, exclude=item.pk), before.rank
     new = rank_between(above, below)
     if new is None:
         _renumber(column, exclude=item.pk)
-        if before is not None:
-            before.refresh_from_db(fields=["rank"])
+        anchor = after if after is not None else before
+        anchor.refresh_from_db(fields=["rank"])
         if after is not None:
-            after.refresh_from_db(fields=["rank"])
-        above = (
-            after.rank if after is not None else _rank_above(column, before.rank, exclude=item.pk)
-        )
-        below = (
-            before.rank if before is not None else _rank_below(column, after.rank, exclude=item.pk)
-        )
+            above, below = after.rank, _rank_below(column, after.rank, exclude=item.pk)
+        else:
+            above, below = _rank_above(column, before.rank, exclude=item.pk), before.rank
         new = rank_between(above, below)
     return new
 

@@ -184,7 +184,7 @@ def sprint_close(*, sprint: Sprint, actor: Any, carry_to: Sprint | None = None) 
                 _("Unfinished work can only go to a planned sprint."), field="carry_to"
             )
     now = clock.now()
-    items = WorkItem.objects.filter(sprint=sprint).select_related("column")
+    items = WorkItem.objects.filter(sprint=sprint).select_related("column", "project")
     done = [i for i in items if i.column.category == ColumnCategory.DONE]
     unfinished = [i for i in items if i.column.category != ColumnCategory.DONE]
     completed = sum(i.story_points or 0 for i in done)
@@ -248,6 +248,9 @@ def standup_note_save(*, project: Project, actor: Any, day: date, text: str) -> 
     note, _created = StandupNote.objects.update_or_create(
         project=project, date=day, defaults={"text": text.strip(), "updated_by": actor}
     )
+    activity_record(
+        actor=actor, verb="standup.note_saved", target=note, project=project, label=day.isoformat()
+    )
     return note
 
 
@@ -268,7 +271,13 @@ def retro_item_add(
     if kind != RetroKind.ACTION and (owner or due_date):
         raise ApplicationError(_("Only action items have an owner and a due date."), field="owner")
     if owner is not None:
-        _check_assignee(sprint.project, owner)
+        try:
+            _check_assignee(sprint.project, owner)
+        except ApplicationError:
+            raise ApplicationError(
+                _("The owner of an action item must be a member of the project (not a viewer)."),
+                field="owner",
+            ) from None
     retro, _created = Retrospective.objects.get_or_create(sprint=sprint)
     item = RetroItem(
         retrospective=retro,
