@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from projects.permissions import project_get_for_user
@@ -171,9 +171,31 @@ class KeyResultViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return KeyResult.objects.none()
-        return KeyResult.objects.filter(
-            objective__in=objectives_visible_to(self.request.user).values("pk")
-        ).select_related("objective", "kpi", "owner")
+        _check_project_param(self.request)
+        qs = (
+            KeyResult.objects.filter(
+                objective__in=objectives_visible_to(self.request.user).values("pk")
+            )
+            .select_related("objective", "kpi", "owner")
+            .annotate(kpi_latest=_kpi_latest())
+        )
+        project = self.request.query_params.get("project")
+        if project:
+            qs = qs.filter(objective__project_id=int(project))
+        return qs
+
+    def create(self, request, *args, **kwargs):
+        # A hidden objective and a missing one look the same: 404.
+        raw = request.data.get("objective") if hasattr(request.data, "get") else None
+        try:
+            objective_id = int(raw)
+        except (TypeError, ValueError):
+            raise ValidationError(
+                {"objective": [_("An objective id is a whole number.")]}
+            ) from None
+        if not objectives_visible_to(request.user).filter(pk=objective_id).exists():
+            raise NotFound(_("No such objective."))
+        return super().create(request, *args, **kwargs)
 
     def _require(self, objective):
         if not can_edit_objective(self.request.user, objective):
@@ -181,8 +203,6 @@ class KeyResultViewSet(viewsets.ModelViewSet):
 
     def perform_create(self, serializer):
         objective = serializer.validated_data["objective"]
-        if not objectives_visible_to(self.request.user).filter(pk=objective.pk).exists():
-            raise ValidationError({"objective": [_("No such objective.")]})
         self._require(objective)
         data = {k: v for k, v in serializer.validated_data.items() if k != "objective"}
         serializer.instance = services.key_result_create(

@@ -11,7 +11,7 @@ from decimal import Decimal
 GREEN, AMBER, RED = "green", "amber", "red"
 ON_TRACK, AT_RISK, OFF_TRACK = "on_track", "at_risk", "off_track"
 PERIOD_RE = re.compile(
-    r"^(?P<year>\d{4})-(?:Q(?P<q>[1-4])|H(?P<h>[12])|M(?P<m>0[1-9]|1[0-2])|(?P<y>Y))$"
+    r"^(?P<year>\d{4})-(?:Q(?P<q>[1-4])|H(?P<h>[12])|M(?P<m>0[1-9]|1[0-2])|(?P<y>Y))\Z"
 )
 
 

@@ -19,6 +19,13 @@ class KPIForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["currency"].choices = [("", "—"), *currency_choices(language)]
 
+    def clean(self):
+        data = super().clean()
+        # Said beside the field (the model's constraint would only give its name).
+        if data.get("unit") == Unit.MONEY and not data.get("currency"):
+            self.add_error("currency", _("A money KPI needs its currency."))
+        return data
+
 
 class PointForm(forms.Form):
     date = forms.DateField(label=_("date"), widget=DateInput())
@@ -55,13 +62,12 @@ class KeyResultForm(forms.Form):
     start = forms.DecimalField(label=_("start"), max_digits=18, decimal_places=4)
     target = forms.DecimalField(label=_("target"), max_digits=18, decimal_places=4)
     unit = forms.ChoiceField(label=_("unit"), choices=Unit.choices)
-    kpi = forms.ModelChoiceField(label=_("KPI"), queryset=KPI.objects.none(), required=False)
+    kpi = forms.TypedChoiceField(label=_("KPI"), required=False, coerce=int, empty_value=None)
 
-    def __init__(self, *args, kpis=None, **kwargs):
+    def __init__(self, *args, kpi_choices=(), **kwargs):
+        """`kpi_choices`: (id, name) pairs prepared once per page, not a query per form."""
         super().__init__(*args, **kwargs)
-        if kpis is not None:
-            self.fields["kpi"].queryset = kpis
-        self.fields["kpi"].empty_label = _("— (update by check-ins)")
+        self.fields["kpi"].choices = [("", _("— (update by check-ins)")), *kpi_choices]
 
 
 class CheckInForm(forms.Form):

@@ -118,13 +118,15 @@ def annotate_objective(objective: Objective, today) -> Objective:
 def key_result_with_progress(kr: KeyResult) -> KeyResult:
     current = kr.current
     if kr.kpi_id:
-        latest = (
-            KPIDataPoint.objects.filter(kpi_id=kr.kpi_id)
-            .order_by("-date")
-            .values_list("value", flat=True)
-            .first()
-        )
-        current = latest
+        if hasattr(kr, "kpi_latest"):
+            current = kr.kpi_latest  # annotated by the list query: no query per row
+        else:
+            current = (
+                KPIDataPoint.objects.filter(kpi_id=kr.kpi_id)
+                .order_by("-date")
+                .values_list("value", flat=True)
+                .first()
+            )
     kr.current_value = current
     kr.progress = kr_progress(kr.start, kr.target, current)
     kr.status = track_status(kr.progress, elapsed_fraction(kr.objective.period, clock.now().date()))

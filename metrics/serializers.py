@@ -34,6 +34,8 @@ class KPISerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["id", "created_at"]
+        # The service checks the code per scope and names the `code` field.
+        validators = []
 
     def get_status(self, kpi) -> str | None:
         from .calculations import kpi_status

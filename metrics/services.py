@@ -72,6 +72,18 @@ def kpi_delete(*, kpi: KPI, actor: Any) -> None:
     kpi.delete()
 
 
+def _is_currency(code: str) -> bool:
+    from django.core.exceptions import ValidationError as DjangoValidationError
+
+    from portal.validators import validate_currency
+
+    try:
+        validate_currency(code)
+    except DjangoValidationError:
+        return False
+    return True
+
+
 def _parse_rows(kpi: KPI, rows: Any) -> tuple[list[tuple[date, Decimal, str]], dict[int, dict]]:
     """Validate every row; return the clean ones and the errors by row index."""
     if not isinstance(rows, list) or not rows:
@@ -108,15 +120,27 @@ def _parse_rows(kpi: KPI, rows: Any) -> tuple[list[tuple[date, Decimal, str]], d
                     isinstance(raw_value, float) and not math.isfinite(raw_value)
                 ):
                     raise InvalidOperation
+                # Stored with 4 decimals and 14 digits before the point: round, then check.
+                value = value.quantize(Decimal("0.0001"))
                 if abs(value) >= Decimal("1e14"):
                     row_errors["value"] = [_("This number is too large.")]
             except (InvalidOperation, ValueError):
                 row_errors["value"] = [_("A finite number is required.")]
-        currency = (row.get("currency") or kpi.currency or "").upper()
-        if kpi.unit == "money" and currency != kpi.currency:
-            row_errors["currency"] = [
-                _("This KPI is kept in %(currency)s.") % {"currency": kpi.currency}
-            ]
+        raw_currency = row.get("currency")
+        if raw_currency not in (None, "") and (
+            not isinstance(raw_currency, str) or not _is_currency(raw_currency.upper())
+        ):
+            row_errors["currency"] = [_("A currency is a three-letter code such as CNY.")]
+            currency = ""
+        elif kpi.unit == "money":
+            currency = (raw_currency or kpi.currency).upper()
+            if currency != kpi.currency:
+                row_errors["currency"] = [
+                    _("This KPI is kept in %(currency)s.") % {"currency": kpi.currency}
+                ]
+        else:
+            # Only money has a currency: a code sent for a count or a percent is ignored.
+            currency = ""
         if row_errors:
             errors[index] = row_errors
         else:

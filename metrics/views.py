@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -15,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 from portal import clock
 from portal.errors import ApplicationError
 from portal.forms_util import add_service_error
+from projects.models import Membership
 from projects.permissions import can_edit, projects_visible_to
 
 from . import services
@@ -224,15 +226,19 @@ def okr_board_view(request):
         except (ApplicationError, ValidationError) as exc:
             add_service_error(objective_form, exc)
     objectives = objectives_for(user=request.user, period=period)
-    kpis = kpis_visible_to(request.user).order_by("name")
+    # One query for the user's roles and one for the KPIs, whatever the number of objectives.
+    roles = dict(Membership.objects.filter(user=request.user).values_list("project_id", "role"))
+    kpi_rows = list(
+        kpis_visible_to(request.user).order_by("name").values_list("pk", "name", "project_id")
+    )
     for objective in objectives:
-        objective.can_edit = can_edit_objective(request.user, objective)
-        objective.kr_form = KeyResultForm(
-            prefix=f"kr{objective.pk}",
-            kpis=kpis.filter(project__in=[None, objective.project_id])
-            if objective.project_id
-            else kpis.filter(project__isnull=True),
-        )
+        objective.can_edit = _can_edit_objective_cached(request.user, objective, roles)
+        choices = [
+            (pk, name)
+            for pk, name, project_id in kpi_rows
+            if project_id in (None, objective.project_id)
+        ]
+        objective.kr_form = KeyResultForm(prefix=f"kr{objective.pk}", kpi_choices=choices)
         for kr in objective.key_results.all():
             kr.checkin_form = CheckInForm(prefix=f"ci{kr.pk}", initial={"value": kr.current_value})
     return render(
@@ -249,6 +255,18 @@ def okr_board_view(request):
     )
 
 
+def _can_edit_objective_cached(user, objective, roles: dict) -> bool:
+    """can_edit_objective without a query per objective (roles loaded once)."""
+    if user.is_staff:
+        return True
+    if objective.project_id:
+        return (
+            roles.get(objective.project_id) in ("owner", "member")
+            and not objective.project.archived
+        )
+    return objective.owner_id == user.pk
+
+
 def _periods(current: str) -> list[str]:
     year = clock.now().year
     return [f"{y}-Q{q}" for y in (year - 1, year, year + 1) for q in range(1, 5)]
@@ -263,13 +281,22 @@ def _kr_action(request, action, period):
         if not can_edit_objective(request.user, objective):
             messages.error(request, _("You cannot change this objective."))
             return back
+        kpis = kpis_visible_to(request.user).filter(
+            Q(project__isnull=True) | Q(project_id=objective.project_id)
+        )
         form = KeyResultForm(
-            request.POST, prefix=f"kr{objective.pk}", kpis=kpis_visible_to(request.user)
+            request.POST,
+            prefix=f"kr{objective.pk}",
+            kpi_choices=list(kpis.values_list("pk", "name")),
         )
         if form.is_valid():
             data = dict(form.cleaned_data)
-            services.key_result_create(objective=objective, actor=request.user, **data)
-            messages.success(request, _("Key result added."))
+            data["kpi"] = kpis.filter(pk=data["kpi"]).first() if data.get("kpi") else None
+            try:
+                services.key_result_create(objective=objective, actor=request.user, **data)
+                messages.success(request, _("Key result added."))
+            except (ApplicationError, ValidationError) as exc:
+                messages.error(request, getattr(exc, "message", None) or "; ".join(exc.messages))
         else:
             messages.error(
                 request,
@@ -291,8 +318,11 @@ def _kr_action(request, action, period):
         return back
     form = CheckInForm(request.POST, prefix=f"ci{kr.pk}")
     if form.is_valid():
-        services.check_in_add(key_result=kr, actor=request.user, **form.cleaned_data)
-        messages.success(request, _("Check-in saved."))
+        try:
+            services.check_in_add(key_result=kr, actor=request.user, **form.cleaned_data)
+            messages.success(request, _("Check-in saved."))
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
     else:
         messages.error(
             request,
