@@ -44,10 +44,10 @@ class Rates:
         return sorted({BASE, *self._table})
 
 
-def to_reporting_currency(kpis: list, currency: str, on: date) -> list:
+def to_reporting_currency(kpis: list, currency: str, on: date, rates: Rates | None = None) -> list:
     """Show money KPIs in `currency` (display only: the objects are not saved). A KPI with
     no rate for its currency keeps its own and says so."""
-    rates = Rates()
+    rates = rates or Rates()
     for kpi in kpis:
         kpi.converted_from = None
         kpi.rate_missing = False

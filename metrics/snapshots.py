@@ -55,18 +55,21 @@ def project_snapshot_values(project: Project, day: date) -> dict[str, Any]:
         throughput=Count("id", filter=Q(done_at__gte=week_start, done_at__lt=end)),
         stories=Count("id", filter=Q(done_at__gte=week_start, done_at__lt=end, type="story")),
         bugs=Count("id", filter=Q(created_at__gte=week_start, type="bug")),
-        due=Count(
-            "id", filter=Q(due_date__gt=day - timedelta(days=WINDOW_DAYS), due_date__lte=day)
-        ),
-        on_time=Count(
-            "id",
-            filter=Q(
-                due_date__gt=day - timedelta(days=WINDOW_DAYS),
-                due_date__lte=day,
-                done_at__isnull=False,
-                done_at__lt=_due_end(project),
-            ),
-        ),
+    )
+    # On time = done before the end of the due date in the project's own time zone; the
+    # window is bounded (30 days of due dates), so the comparison is made here.
+    tz = zoneinfo.ZoneInfo(project.timezone)
+    due_rows = list(
+        items.filter(due_date__gt=day - timedelta(days=WINDOW_DAYS), due_date__lte=day).values_list(
+            "due_date", "done_at"
+        )
+    )
+    on_time = sum(
+        1
+        for due, done_at in due_rows
+        if done_at is not None
+        and done_at < datetime.combine(due + timedelta(days=1), time.min, tzinfo=tz)
+        and done_at < end
     )
     return {
         "todo": flow.get(ColumnCategory.TODO, 0),
@@ -79,16 +82,10 @@ def project_snapshot_values(project: Project, day: date) -> dict[str, Any]:
         "lead_p85_hours": percentile(lead, 85),
         "bugs_opened_7d": week["bugs"],
         "stories_done_7d": week["stories"],
-        "due_30d": week["due"],
-        "on_time_30d": week["on_time"],
+        "due_30d": len(due_rows),
+        "on_time_30d": on_time,
         "risk_exposure": _exposure(project, end),
     }
-
-
-def _due_end(project: Project):
-    """Done by the end of the due date (project-local): compares done_at with due_date + 1 day."""
-    # Expressed with F so the comparison stays in SQL for every row.
-    return F("due_date") + timedelta(days=1)
 
 
 def _exposure(project: Project, end: datetime) -> int:

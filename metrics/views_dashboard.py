@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import date, timedelta
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 
 from portal import clock
 from portal.models import Department
@@ -26,6 +28,7 @@ from .selectors import kpi_list, objectives_for, with_tiles
 def project_dashboard_view(request, key: str):
     project = project_get_for_user(request.user, key=key)
     today = project.today()
+    zone = zoneinfo.ZoneInfo(project.timezone)
     snapshots = list(
         ProjectSnapshot.objects.filter(
             project=project, date__gt=today - timedelta(days=90)
@@ -51,7 +54,7 @@ def project_dashboard_view(request, key: str):
         },
         "scatter": [
             {
-                "x": d.date().isoformat(),
+                "x": d.astimezone(zone).date().isoformat(),
                 "y": round((d - s).total_seconds() / 86400, 2),
                 "key": f"{project.key}-{n}",
                 "title": t,
@@ -122,7 +125,7 @@ def daily_report_view(request, key: str, day: str):
 @login_required
 def executive_dashboard_view(request):
     """The portfolio, OKRs, KPIs and top risks of everything the person may see."""
-    today = clock.now().date()
+    today = timezone.localdate(clock.now())  # the person's own time zone
     period = request.GET.get("period") or f"{today.year}-Q{(today.month - 1) // 3 + 1}"
     department = request.GET.get("department") or ""
     rates = Rates()
@@ -174,6 +177,12 @@ def executive_dashboard_view(request):
         for o in objectives_for(user=request.user, period=period)
         if not department or o.department == department
     ]
+    kpis = to_reporting_currency(
+        with_tiles(list(kpi_list(user=request.user, company_only=True))),
+        currency,
+        today,
+        rates=rates,
+    )
     top_risks = list(
         Risk.objects.filter(project_id__in=ids, status__in=ACTIVE_STATUSES)
         .select_related("project", "owner")
@@ -185,10 +194,9 @@ def executive_dashboard_view(request):
         {
             "projects": projects,
             "objectives": objectives,
-            "kpis": to_reporting_currency(
-                with_tiles(list(kpi_list(user=request.user, company_only=True))), currency, today
-            ),
+            "kpis": kpis,
             "currency": currency,
+            "sparklines": {k.pk: k.sparkline for k in kpis},
             "currencies": rates.currencies(),
             "top_risks": top_risks,
             "period": period,

@@ -102,10 +102,14 @@ def main() -> int:
 
     rows += _bench_risks(pm, team, client, api, measure)
     rows += _bench_board(pm, team, client, api, measure)
+    snapshot_lines = _bench_snapshots(pm)
 
     print(f"\n{'scenario':<26} {'rows':>8} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
     for name, size, median, p95, queries in rows:
         print(f"{name:<26} {size:>8} {median:>10.1f} {p95:>8.1f} {queries:>8}")
+    print()
+    for line in snapshot_lines:
+        print(line)
     return 0
 
 
@@ -188,6 +192,128 @@ def _bench_board(pm, team, client, api, measure):
         )
         rows.append(measure("stand-up page", size, lambda: client.get("/projects/B0001/standup/")))
     return rows
+
+
+SNAPSHOT_PROJECTS = 100
+SNAPSHOT_ITEMS = 1000
+
+
+def _bench_snapshots(pm) -> list[str]:
+    """`snapshots_compute()` over 100 projects × 1,000 items (O(projects) queries).
+
+    Items and their column history are bulk-inserted (a third to do, a third in progress,
+    a third done, spread over 60 days) with three risks per project, one closed."""
+    import statistics as stats
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from metrics.models import ProjectSnapshot
+    from metrics.snapshots import snapshots_compute
+    from projects import services
+    from projects.models import ColumnChange, Project, WorkItem
+    from risks.models import Risk, RiskHistory
+
+    setup = time.perf_counter()
+    now = timezone.now()
+    projects = [
+        services.project_create(actor=pm, key=f"SNAP{i:03d}", name=f"快照项目 {i}")
+        for i in range(SNAPSHOT_PROJECTS)
+    ]
+    for project in projects:
+        todo, progress, _review, _testing, done = project.columns.order_by("order")
+        items = []
+        for n in range(SNAPSHOT_ITEMS):
+            created = now - timedelta(days=60) + timedelta(minutes=83 * n)
+            state = n % 3
+            items.append(
+                WorkItem(
+                    project=project,
+                    number=n + 1,
+                    type="bug" if n % 5 == 0 else ("story", "task")[n % 2],
+                    title=f"快照卡片 {n}",
+                    column=(todo, progress, done)[state],
+                    rank=n * 1024,
+                    created_at=created,
+                    column_entered_at=created,
+                    started_at=created + timedelta(hours=5) if state else None,
+                    done_at=created + timedelta(hours=5 + n % 90) if state == 2 else None,
+                    due_date=(created + timedelta(days=3)).date() if n % 4 == 0 else None,
+                )
+            )
+        items = WorkItem.objects.bulk_create(items, batch_size=2000)
+        changes = []
+        for item in items:
+            changes.append(
+                ColumnChange(item=item, to_column=todo, to_category="todo", at=item.created_at)
+            )
+            if item.started_at:
+                changes.append(
+                    ColumnChange(
+                        item=item,
+                        from_column=todo,
+                        to_column=progress,
+                        to_category="in_progress",
+                        at=item.started_at,
+                    )
+                )
+            if item.done_at:
+                changes.append(
+                    ColumnChange(
+                        item=item,
+                        from_column=progress,
+                        to_column=done,
+                        to_category="done",
+                        at=item.done_at,
+                    )
+                )
+        ColumnChange.objects.bulk_create(changes, batch_size=5000)
+        risks = Risk.objects.bulk_create(
+            Risk(
+                project=project,
+                number=r + 1,
+                title=f"快照风险 {r}",
+                category="technical",
+                probability=r + 2,
+                impact=4,
+                owner=pm,
+                status="closed" if r == 2 else "open",
+            )
+            for r in range(3)
+        )
+        RiskHistory.objects.bulk_create(
+            RiskHistory(
+                risk=risk,
+                field="created",
+                probability=risk.probability,
+                impact=risk.impact,
+                status=risk.status,
+                at=now - timedelta(days=10),
+            )
+            for risk in risks
+        )
+    setup = time.perf_counter() - setup
+
+    selected = Project.objects.filter(key__startswith="SNAP")
+    timings = []
+    for _ in range(3):  # the hourly run is an upsert: later rounds update in place
+        start = time.perf_counter()
+        computed = snapshots_compute(projects=selected)
+        timings.append(time.perf_counter() - start)
+    with CaptureQueriesContext(connection) as ctx:
+        snapshots_compute(projects=selected)
+    queries = len(ctx.captured_queries)
+    assert computed == SNAPSHOT_PROJECTS
+    assert ProjectSnapshot.objects.filter(project__key__startswith="SNAP").count() == computed
+    return [
+        f"snapshots_compute: {SNAPSHOT_PROJECTS} projects × {SNAPSHOT_ITEMS} items "
+        f"(setup {setup:.1f} s)",
+        f"  time {stats.median(timings):.2f} s (median of 3; "
+        f"{1000 * stats.median(timings) / SNAPSHOT_PROJECTS:.1f} ms per project)",
+        f"  queries {queries} = {queries / SNAPSHOT_PROJECTS:.1f} per project",
+    ]
 
 
 def _mover(api, item, targets):
