@@ -6,6 +6,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 PYTEST_ARGS ?=
+# The SQLite smoke set: every service layer and the core pages on the embedded default
+# (the whole suite has already run on PostgreSQL just before).
+SMOKE ?= tests/portal tests/projects/test_services.py tests/projects/test_board_services.py \
+	tests/projects/test_calculations.py tests/projects/test_api.py tests/risks/test_services.py \
+	tests/risks/test_scoring.py tests/metrics/test_services.py tests/metrics/test_calculations.py \
+	tests/metrics_dash/test_snapshots.py tests/metrics_dash/test_reports.py
 # Example secrets for the production deploy check only.
 DEPLOY_CHECK_ENV := DJANGO_SETTINGS_MODULE=portal.settings.production \
 	SECRET_KEY=deploy-check-example-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz \
@@ -46,7 +52,7 @@ test: $(VENV)/.installed-test
 	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 	$(BIN)/python scripts/with_services.py -- $(BIN)/pytest $(PYTEST_ARGS)
 	@echo "--- SQLite smoke set (the embedded default) ---"
-	env -u TEST_DATABASE_URL -u TEST_REDIS_URL $(BIN)/pytest -m "not integration and not e2e" -q $(PYTEST_ARGS)
+	env -u TEST_DATABASE_URL -u TEST_REDIS_URL $(BIN)/pytest -m "not integration and not e2e" -q $(SMOKE)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
