@@ -7,6 +7,7 @@ site-wide channels to staff. Everything else is a 404.
 from __future__ import annotations
 
 import django_filters
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
@@ -205,6 +206,11 @@ class SubscriptionViewSet(viewsets.ModelViewSet):
         return qs.filter(project__in=projects_visible_to(user).values("pk"))
 
     def _save(self, serializer, instance=None):
+        # One transaction: a refused update must not have removed the old subscription.
+        with transaction.atomic():
+            return self._save_locked(serializer, instance)
+
+    def _save_locked(self, serializer, instance=None):
         data = serializer.validated_data
         channel = data.get("channel") or instance.channel
         if not _visible_channels(self.request.user).filter(pk=channel.pk).exists():

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import time
 import urllib.parse
 from dataclasses import dataclass
@@ -37,6 +38,17 @@ PAUSE = "pause"
 FAILED = "failed"
 
 
+_URL = re.compile(r"(https?://[^/\s'\"?#]+)[^\s'\"]*")
+
+
+def safe_error(exc: Exception) -> str:
+    """The error class and message with every URL cut to its scheme and host: robot
+    tokens and signatures live in queries and paths and must not reach the log."""
+    text = _URL.sub(r"\1/…", f"{exc.__class__.__name__}: {exc}")
+    text = re.sub(r"(url: )\S+", r"\1…", text)  # urllib3 quotes the path and query
+    return re.sub(r"\?[^\s'\"]*", "?…", text)[:500]
+
+
 def _post(url: str, body: bytes, headers: dict[str, str]) -> requests.Response:
     return requests.post(
         url,
@@ -52,7 +64,7 @@ class Sender:
         try:
             response = self.request(channel, message, message_id)
         except requests.RequestException as exc:
-            return Outcome(RETRY, error=f"{exc.__class__.__name__}: {exc}"[:500])
+            return Outcome(RETRY, error=safe_error(exc))
         if 300 <= response.status_code < 400:
             return Outcome(
                 FAILED, response.status_code, "redirects are not followed", flag_channel=True

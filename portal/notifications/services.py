@@ -149,12 +149,19 @@ def _reserve(channel_id: int) -> tuple[Channel, list[Delivery]] | None:
             oldest = _oldest_in_window(channel, now) or now
             due.update(next_attempt_at=oldest + RATE_WINDOW + RATE_SAFETY)
             return None
-        batch = list(due[:DIGEST_MAX])
-        if not batch:
-            return None
-        if len(batch) < DIGEST_FROM:
-            batch = batch[:1]
-        batch_id = Delivery.new_batch()
+        recovered = due.filter(batch__isnull=False).first()
+        if recovered is not None:
+            # A batch whose worker died: send the very same message again (same msgUuid),
+            # so the remote end can drop the repeat.
+            batch = list(due.filter(batch=recovered.batch))
+            batch_id = recovered.batch
+        else:
+            batch = list(due[:DIGEST_MAX])
+            if not batch:
+                return None
+            if len(batch) < DIGEST_FROM:
+                batch = batch[:1]
+            batch_id = Delivery.new_batch()
         Delivery.objects.filter(pk__in=[d.pk for d in batch]).update(
             status=DeliveryStatus.SENDING, batch=batch_id, reserved_at=now
         )

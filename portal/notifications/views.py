@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from portal.errors import ApplicationError
+from portal.forms_util import add_service_error
 
 from . import services
 from .forms import EVENT_LABELS, ChannelForm, DeliveryFilterForm, SubscriptionForm
@@ -96,9 +97,13 @@ def _handle_post(request, *, project, channels, page_url):
         if action == "add":
             form = ChannelForm(request.POST, prefix="new")
             if form.is_valid():
-                services.channel_create(actor=actor, project=project, **form.cleaned_data)
-                messages.success(request, _("Channel added. Send a test message to check it."))
-                return HttpResponseRedirect(page_url)
+                try:
+                    services.channel_create(actor=actor, project=project, **form.cleaned_data)
+                except (ApplicationError, ValidationError) as exc:
+                    add_service_error(form, exc)
+                else:
+                    messages.success(request, _("Channel added. Send a test message to check it."))
+                    return HttpResponseRedirect(page_url)
             request._new_channel_form = form
             return None
         if action == "retry":
