@@ -6,6 +6,8 @@ site-wide channels to staff. Everything else is a 404.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import django_filters
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
@@ -50,6 +52,21 @@ class ChannelSerializer(serializers.ModelSerializer):
 
     def get_has_secret(self, channel) -> bool:
         return bool(channel.secret)
+
+    def to_representation(self, channel):
+        data = super().to_representation(channel)
+        managed = self.context.get("managed_project_ids")
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if managed is None:  # a serializer used outside the viewset
+            managed = set(_owned_projects(user).values_list("pk", flat=True)) if user else set()
+        manages = bool(user and user.is_staff) or channel.project_id in managed
+        if not manages:
+            # Webhook URLs carry credentials (DingTalk access_token, Slack's path): only
+            # the people who manage the channel see them whole.
+            parts = urlsplit(channel.url)
+            data["url"] = f"{parts.scheme}://{parts.hostname}/…"
+        return data
 
 
 class SubscriptionSerializer(serializers.ModelSerializer):
@@ -138,6 +155,14 @@ class ChannelViewSet(viewsets.ModelViewSet):
             return Channel.objects.none()
         _check_project_filter(self.request)
         return _visible_channels(self.request.user).select_related("project").order_by("name", "id")
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        user = self.request.user
+        if user.is_authenticated and not getattr(self, "swagger_fake_view", False):
+            # One query for the whole page: which projects' channels this person manages.
+            context["managed_project_ids"] = set(_owned_projects(user).values_list("pk", flat=True))
+        return context
 
     def create(self, request, *args, **kwargs):
         project = _project_from(

@@ -455,3 +455,23 @@ def test_delivery_list_queries_do_not_grow(
         response = client.get(DELIVERIES, {"project": project.pk, "page_size": 200})
 
     assert len(response.json()["results"]) == rows
+
+
+def test_webhook_urls_with_tokens_are_shown_whole_only_to_those_who_manage_them(
+    project, owner, member, viewer
+):
+    # Given a DingTalk robot whose URL carries its access token
+    robot = add_channel(
+        actor=owner,
+        kind="dingtalk",
+        url="https://oapi.dingtalk.com/robot/send?access_token=7e1f00dcafe",
+        project=project,
+        events=["*"],
+    )
+    # When members and viewers read it, then the token is not in what they get
+    for reader in (member, viewer):
+        body = api_as(reader).get(f"/api/v1/channels/{robot.pk}/").json()
+        assert body["url"] == "https://oapi.dingtalk.com/…"
+        assert "7e1f00dcafe" not in str(api_as(reader).get("/api/v1/channels/").json())
+    # and the owner who manages it sees it whole, to be able to check it
+    assert api_as(owner).get(f"/api/v1/channels/{robot.pk}/").json()["url"] == robot.url
