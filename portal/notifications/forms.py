@@ -28,6 +28,7 @@ def event_choices():
 
 
 class ChannelForm(forms.ModelForm):
+    url = forms.URLField(label=_("webhook URL"), max_length=500, assume_scheme="https")
     secret = forms.CharField(
         label=_("secret"),
         required=False,
