@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from projects.api_params import project_param
 from projects.permissions import project_get_for_user
 
 from . import services
@@ -35,15 +36,6 @@ def _project_of(request):
         raise ValidationError({"project": [_("A project id is a whole number.")]}) from None
 
 
-def _check_project_param(request):
-    raw = request.query_params.get("project")
-    if raw not in (None, ""):
-        try:
-            project_get_for_user(request.user, pk=int(raw))
-        except ValueError:
-            raise ValidationError({"project": [_("A project id is a whole number.")]}) from None
-
-
 class PointsInput(serializers.Serializer):
     date = serializers.DateField()
     value = serializers.DecimalField(max_digits=18, decimal_places=4)
@@ -58,7 +50,7 @@ class KPIViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return kpi_list(user=None)
-        _check_project_param(self.request)
+        project_param(self.request)
         return kpi_list(user=self.request.user)
 
     def _require(self, project_or_kpi):
@@ -123,7 +115,7 @@ class ObjectiveViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Objective.objects.none()
-        _check_project_param(self.request)
+        project_param(self.request)
         krs = KeyResult.objects.select_related("kpi").annotate(kpi_latest=_kpi_latest())
         return (
             objectives_visible_to(self.request.user)
@@ -171,7 +163,7 @@ class KeyResultViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return KeyResult.objects.none()
-        _check_project_param(self.request)
+        project = project_param(self.request)
         qs = (
             KeyResult.objects.filter(
                 objective__in=objectives_visible_to(self.request.user).values("pk")
@@ -179,9 +171,8 @@ class KeyResultViewSet(viewsets.ModelViewSet):
             .select_related("objective", "kpi", "owner")
             .annotate(kpi_latest=_kpi_latest())
         )
-        project = self.request.query_params.get("project")
-        if project:
-            qs = qs.filter(objective__project_id=int(project))
+        if project is not None:
+            qs = qs.filter(objective__project_id=project)
         return qs
 
     def create(self, request, *args, **kwargs):

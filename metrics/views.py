@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from portal import clock
 from portal.errors import ApplicationError
-from portal.forms_util import add_service_error
+from portal.forms_util import add_service_error, form_errors_text
 from projects.models import Membership
 from projects.permissions import can_edit, projects_visible_to
 
@@ -300,11 +300,7 @@ def _kr_action(request, action, period):
         else:
             messages.error(
                 request,
-                "; ".join(
-                    f"{form.fields[f].label}: {' '.join(e)}"
-                    for f, e in form.errors.items()
-                    if f in form.fields
-                ),
+                form_errors_text(form),
             )
         return back
     kr = get_object_or_404(
@@ -326,10 +322,6 @@ def _kr_action(request, action, period):
     else:
         messages.error(
             request,
-            "; ".join(
-                f"{form.fields[f].label}: {' '.join(e)}"
-                for f, e in form.errors.items()
-                if f in form.fields
-            ),
+            form_errors_text(form),
         )
     return back

@@ -14,3 +14,12 @@ def add_service_error(form, exc: ApplicationError | ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
+
+
+def form_errors_text(form) -> str:
+    """A form's field errors as one flash message: "Label: message; Label: message"."""
+    return "; ".join(
+        f"{form.fields[field].label}: {' '.join(errors)}"
+        for field, errors in form.errors.items()
+        if field in form.fields
+    )

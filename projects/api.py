@@ -9,13 +9,14 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from portal.models import Activity
 from portal.roles import Role
 
 from . import services
+from .api_params import project_param
 from .models import Membership, PhaseChange, Project, WorkflowColumn
 from .permissions import can_admin, projects_visible_to
 from .selectors import activity_for_user, member_count, project_members
@@ -172,20 +173,7 @@ class ActivityListView(generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return Activity.objects.none()
         qs = activity_for_user(user=self.request.user)
-        project_id = self.request.query_params.get("project")
-        if project_id:
-            if (
-                not projects_visible_to(self.request.user)
-                .filter(pk=_int_or_none(project_id))
-                .exists()
-            ):
-                raise NotFound(_("No such project."))
+        project_id = project_param(self.request)
+        if project_id is not None:
             qs = Activity.objects.select_related("actor", "project").filter(project_id=project_id)
         return qs.order_by("-at", "-id")
-
-
-def _int_or_none(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None

@@ -8,13 +8,14 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from portal import clock
 from portal.errors import ApplicationError
 
 from . import services
+from .api_params import project_param
 from .models import RetroItem, Retrospective, Sprint, SprintScopeChange, SprintState, WorkItem
 from .permissions import can_admin, can_edit, project_get_for_user, projects_visible_to
 from .selectors.board import sprint_burndown
@@ -38,14 +39,7 @@ class ProjectScopedMixin:
         return projects_visible_to(self.request.user)
 
     def scoped(self, qs):
-        raw = self.request.query_params.get("project")
-        if raw not in (None, ""):
-            try:
-                project_id = int(raw)
-            except ValueError:
-                raise ValidationError({"project": [_("A project id is a whole number.")]}) from None
-            if not self._visible().filter(pk=project_id).exists():
-                raise NotFound(_("No such project."))
+        project_param(self.request)  # 400 / 404 for a bad or foreign ?project=
         return qs.filter(**{f"{self.project_lookup}__in": self._visible().values("pk")})
 
     def require_edit(self, project) -> None:

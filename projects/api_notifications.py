@@ -14,12 +14,13 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from portal.notifications import services as notify
 from portal.notifications.models import Channel, Delivery, Subscription
 
+from .api_params import project_param
 from .permissions import can_admin, project_get_for_user, projects_visible_to
 
 
@@ -115,18 +116,6 @@ def _visible_channels(user):
     return Channel.objects.filter(project__in=projects_visible_to(user).values("pk"))
 
 
-def _check_project_filter(request):
-    raw = request.query_params.get("project")
-    if raw in (None, ""):
-        return
-    try:
-        project_id = int(raw)
-    except ValueError:
-        raise ValidationError({"project": [_("A project id is a whole number.")]}) from None
-    if not projects_visible_to(request.user).filter(pk=project_id).exists():
-        raise NotFound(_("No such project."))
-
-
 def _require_manage(user, project) -> None:
     if project is None:
         if not user.is_staff:
@@ -153,7 +142,7 @@ class ChannelViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Channel.objects.none()
-        _check_project_filter(self.request)
+        project_param(self.request)
         return _visible_channels(self.request.user).select_related("project").order_by("name", "id")
 
     def get_serializer_context(self):
@@ -223,7 +212,7 @@ class SubscriptionViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Subscription.objects.none()
-        _check_project_filter(self.request)
+        project_param(self.request)
         user = self.request.user
         qs = Subscription.objects.select_related("channel", "project")
         if user.is_staff:
@@ -289,7 +278,7 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Delivery.objects.none()
-        _check_project_filter(self.request)
+        project_param(self.request)
         user = self.request.user
         qs = Delivery.objects.select_related("channel").order_by("-created_at", "-id")
         if user.is_staff:

@@ -10,11 +10,12 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from portal import clock
 from portal.roles import Role
+from projects.api_params import project_param
 from projects.permissions import can_admin, can_edit, project_get_for_user, projects_visible_to
 
 from . import services
@@ -51,16 +52,6 @@ class RiskFilter(django_filters.FilterSet):
         return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
 
 
-def _project_from_query(request) -> int | None:
-    raw = request.query_params.get("project")
-    if raw in (None, ""):
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValidationError({"project": [_("A project id is a whole number.")]}) from None
-
-
 class RiskViewSet(viewsets.ModelViewSet):
     """Risks of the caller's projects. Members write, viewers read, owners delete."""
 
@@ -70,10 +61,8 @@ class RiskViewSet(viewsets.ModelViewSet):
     ordering = ["-score", "number"]
 
     def get_queryset(self):
-        project_id = _project_from_query(self.request)
+        project_param(self.request)  # 400 / 404 for a bad or foreign ?project=
         visible = projects_visible_to(self.request.user)
-        if project_id is not None and not visible.filter(pk=project_id).exists():
-            raise NotFound(_("No such project."))
         return Risk.objects.filter(project__in=visible.values("pk")).select_related(
             "owner", "project"
         )
@@ -151,7 +140,7 @@ class RiskViewSet(viewsets.ModelViewSet):
     @action(detail=False, methods=["get"])
     def heatmap(self, request):
         """`?project=<id>`: counts per (probability, impact) cell, with each cell's level."""
-        project_id = _project_from_query(request)
+        project_id = project_param(request)
         if project_id is None:
             raise ValidationError({"project": [_("This parameter is required.")]})
         project = project_get_for_user(request.user, pk=project_id, need=Role.VIEWER)

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from portal.errors import ApplicationError
-from portal.forms_util import add_service_error
+from portal.forms_util import add_service_error, form_errors_text
 
 from . import services
 from .forms import EVENT_LABELS, ChannelForm, DeliveryFilterForm, SubscriptionForm
@@ -127,11 +127,7 @@ def _handle_post(request, *, project, channels, page_url):
             else:
                 messages.error(
                     request,
-                    "; ".join(
-                        f"{form.fields[f].label}: {' '.join(e)}"
-                        for f, e in form.errors.items()
-                        if f in form.fields
-                    ),
+                    form_errors_text(form),
                 )
             return HttpResponseRedirect(page_url)
         if action == "delete":
