@@ -75,6 +75,14 @@ def seed_metrics(users: dict[str, User], projects: dict[str, Project]) -> int:
                     row["value"] = str(Decimal(row["value"]) * 6)
         services.kpi_points_upsert(kpi=kpi, actor=admin, rows=rows)
     _seed_okrs(users, projects, by_code, today)
+    # Computed from the boards and backlogs; the snapshot backfill writes their history.
+    from .engineering import engineering_kpis_enable
+
+    for key, language in (("MALL", "zh-hans"), ("PAY", "en")):
+        if key in projects:
+            engineering_kpis_enable(
+                project=projects[key], actor=projects[key].owner, language=language
+            )
     from .models import ExchangeRate
 
     for currency, rate in (("USD", "7.12"), ("EUR", "7.74"), ("HKD", "0.913"), ("SGD", "5.31")):

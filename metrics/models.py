@@ -19,6 +19,7 @@ class Unit(models.TextChoices):
     PERCENT = "percent", _("Percent")
     COUNT = "count", _("Count")
     DURATION = "duration", _("Duration (days)")
+    WEEKS = "weeks", _("Duration (weeks)")
 
 
 class Direction(models.TextChoices):
@@ -263,6 +264,14 @@ class ProjectSnapshot(models.Model):
     due_30d = models.PositiveIntegerField(default=0)
     on_time_30d = models.PositiveIntegerField(default=0)
     risk_exposure = models.PositiveIntegerField(default=0)
+    # Mean completed points of the last three sprints closed by that day.
+    velocity = models.FloatField(null=True, blank=True)
+    # Requirements: delivery cycle = done − triaged, over those done in the last 30 days.
+    requirements_done_30d = models.PositiveIntegerField(default=0)
+    delivery_p50_weeks = models.FloatField(null=True, blank=True)
+    delivery_p85_weeks = models.FloatField(null=True, blank=True)
+    requirements_due_30d = models.PositiveIntegerField(default=0)
+    requirements_on_time_30d = models.PositiveIntegerField(default=0)
     computed_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -17,7 +17,7 @@ from portal.errors import ApplicationError
 from portal.events import emit
 
 from .calculations import RED, kpi_status
-from .models import KPI, CheckIn, KeyResult, KPIDataPoint, Objective
+from .models import KPI, CheckIn, KeyResult, KPIDataPoint, Objective, Source
 
 KPI_FIELDS = {"name", "code", "description", "unit", "currency", "direction", "target", "source"}
 
@@ -153,6 +153,11 @@ def _parse_rows(kpi: KPI, rows: Any) -> tuple[list[tuple[date, Decimal, str]], d
 def kpi_points_upsert(*, kpi: KPI, actor: Any, rows: Any) -> list[KPIDataPoint]:
     """Upsert data points by date. If any row is bad, nothing is written and every bad row
     is reported by its index. A KPI turning red emits `kpi.red` once for that date."""
+    if kpi.source == Source.COMPUTED:
+        raise ApplicationError(
+            _("The portal computes this KPI from its own data; values cannot be entered."),
+            field="points",
+        )
     clean, errors = _parse_rows(kpi, rows)
     if errors:
         raise ApplicationError(

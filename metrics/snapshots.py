@@ -10,10 +10,13 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 
-from projects.calculations import percentile
-from projects.models import ColumnCategory, ColumnChange, Project, WorkItem
+from projects.calculations import mean_velocity, percentile
+from projects.models import ColumnCategory, ColumnChange, Project, Sprint, SprintState, WorkItem
+from requirements.models import Requirement
+from requirements.models import Status as RequirementStatus
 from risks.models import ACTIVE_STATUSES, RiskHistory
 
+from .engineering import engineering_points_record
 from .models import ProjectSnapshot
 
 WINDOW_DAYS = 30
@@ -85,6 +88,61 @@ def project_snapshot_values(project: Project, day: date) -> dict[str, Any]:
         "due_30d": len(due_rows),
         "on_time_30d": on_time,
         "risk_exposure": _exposure(project, end),
+        "velocity": _velocity(project, day),
+        **_requirement_delivery(project, day, end, window_start),
+    }
+
+
+def _velocity(project: Project, day: date) -> float | None:
+    """The forecast velocity as it stood that day: mean of the last three sprints closed by
+    its end (when they were closed, not when they were planned to end)."""
+    points = list(
+        Sprint.objects.filter(
+            project=project, state=SprintState.CLOSED, closed_at__lt=_day_end(project, day)
+        )
+        .order_by("-closed_at")
+        .values_list("completed_points", flat=True)[:3]
+    )
+    return mean_velocity(list(reversed(points)))
+
+
+def _requirement_delivery(
+    project: Project, day: date, end: datetime, window_start: datetime
+) -> dict[str, Any]:
+    """Delivery cycle (triaged → done, in weeks) of the requirements done in the window,
+    and how many requirements due in the last 30 days were done by their target date."""
+    tz = zoneinfo.ZoneInfo(project.timezone)
+    # One query for both: requirements done in the window, and those due in it.
+    rows = list(
+        Requirement.objects.filter(project=project)
+        .filter(
+            Q(done_at__gte=window_start, done_at__lt=end, triaged_at__isnull=False)
+            | Q(target_date__gt=day - timedelta(days=WINDOW_DAYS), target_date__lte=day)
+        )
+        .values_list("triaged_at", "done_at", "target_date", "status")
+    )
+    done = [(t, d) for t, d, _target, _s in rows if t is not None and d and window_start <= d < end]
+    weeks = [(d - t).total_seconds() / (7 * 86400) for t, d in done if d >= t]
+    due = [
+        (target, d)
+        for _t, d, target, status in rows
+        if target is not None
+        and day - timedelta(days=WINDOW_DAYS) < target <= day
+        and status != RequirementStatus.REJECTED
+    ]
+    on_time = sum(
+        1
+        for target, done_at in due
+        if done_at is not None
+        and done_at < datetime.combine(target + timedelta(days=1), time.min, tzinfo=tz)
+        and done_at < end
+    )
+    return {
+        "requirements_done_30d": len(done),
+        "delivery_p50_weeks": percentile(weeks, 50),
+        "delivery_p85_weeks": percentile(weeks, 85),
+        "requirements_due_30d": len(due),
+        "requirements_on_time_30d": on_time,
     }
 
 
@@ -107,6 +165,7 @@ def snapshot_project_day(project: Project, day: date) -> ProjectSnapshot:
     snapshot, _created = ProjectSnapshot.objects.update_or_create(
         project=project, date=day, defaults=values
     )
+    engineering_points_record(project=project, snapshots=[snapshot])
     return snapshot
 
 

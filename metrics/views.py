@@ -20,8 +20,9 @@ from projects.models import Membership
 from projects.permissions import can_edit, projects_visible_to
 
 from . import services
+from .engineering import ENGINEERING_KPIS, engineering_kpis_enable
 from .forms import CheckInForm, KeyResultForm, KPIForm, ObjectiveForm, PointForm, TemplatesForm
-from .models import KPI, KeyResult
+from .models import KPI, KeyResult, Source
 from .permissions import can_edit_kpi, can_edit_objective, kpis_visible_to, objectives_visible_to
 from .selectors import kpi_list, objectives_for, with_tiles
 
@@ -71,6 +72,19 @@ def kpi_board_view(request):
                 else:
                     messages.error(request, _("Choose at least one template."))
                 return _back(project)
+            elif action == "engineering" and project is not None:
+                created = engineering_kpis_enable(
+                    project=project, actor=request.user, language=language
+                )
+                if created:
+                    messages.success(
+                        request,
+                        _("%(count)s engineering KPIs added; the portal computes them daily.")
+                        % {"count": len(created)},
+                    )
+                else:
+                    messages.info(request, _("This project tracks every engineering KPI already."))
+                return _back(project)
             elif action == "csv":
                 kpi = get_object_or_404(
                     KPI.objects.filter(project=project), pk=request.POST.get("kpi")
@@ -104,7 +118,14 @@ def kpi_board_view(request):
                     KPI.objects.filter(project=project), pk=request.POST.get("kpi")
                 )
                 point = PointForm(request.POST, prefix=f"p{kpi.pk}")
-                if point.is_valid():
+                if kpi.source == Source.COMPUTED:
+                    messages.error(
+                        request,
+                        _(
+                            "The portal computes this KPI from its own data; values cannot be entered."
+                        ),
+                    )
+                elif point.is_valid():
                     services.kpi_points_upsert(
                         kpi=kpi,
                         actor=request.user,
@@ -137,6 +158,7 @@ def kpi_board_view(request):
             "sparklines": {k.pk: k.sparkline for k in kpis},
             "form": form,
             "templates_form": TemplatesForm(),
+            "engineering_kpis": ENGINEERING_KPIS,
             "projects": list(
                 projects_visible_to(request.user).filter(archived=False).order_by("name")
             ),

@@ -9,10 +9,12 @@ from metrics import api as metrics_api
 from portal import views as portal_views
 from projects import api as projects_api
 from projects import api_board, api_notifications
+from requirements import api as requirements_api
 from risks import api as risks_api
 
 router = DefaultRouter()
 router.register("projects", projects_api.ProjectViewSet, basename="project")
+router.register("requirements", requirements_api.RequirementViewSet, basename="requirement")
 router.register("risks", risks_api.RiskViewSet, basename="risk")
 router.register("sprints", api_board.SprintViewSet, basename="sprint")
 router.register("work-items", api_board.WorkItemViewSet, basename="work-item")
@@ -33,6 +35,7 @@ urlpatterns = [
     path("", include("portal.urls_portal")),
     path("projects/", include("projects.urls")),
     path("projects/<str:key>/risks/", include("risks.urls")),
+    path("projects/<str:key>/requirements/", include("requirements.urls")),
     path("", include("metrics.urls")),
     path("admin/", admin.site.urls),
     path("healthz", portal_views.healthz, name="healthz"),

@@ -117,7 +117,9 @@ def board_view(request: HtmxHttpRequest, key: str):
 def _item_for(request, key: str, number: int, need: str = Role.VIEWER):
     project = project_get_for_user(request.user, key=key, need=need)
     item = get_object_or_404(
-        WorkItem.objects.select_related("project", "column", "assignee", "sprint", "created_by"),
+        WorkItem.objects.select_related(
+            "project", "column", "assignee", "sprint", "created_by", "requirement"
+        ),
         project=project,
         number=number,
     )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import zoneinfo
 
 import django_filters
-from django.db.models import Q
+from django.db import transaction
+from django.db.models import Prefetch, Q
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
@@ -16,7 +17,9 @@ from rest_framework.response import Response
 from portal import clock
 from portal.roles import Role
 from projects.api_params import project_param
+from projects.models import WorkItem
 from projects.permissions import can_admin, can_edit, project_get_for_user, projects_visible_to
+from requirements.models import Requirement
 
 from . import services
 from .models import ACTIVE_STATUSES, Level, Risk
@@ -63,9 +66,20 @@ class RiskViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         project_param(self.request)  # 400 / 404 for a bad or foreign ?project=
         visible = projects_visible_to(self.request.user)
-        return Risk.objects.filter(project__in=visible.values("pk")).select_related(
-            "owner", "project"
+        return (
+            Risk.objects.filter(project__in=visible.values("pk"))
+            .select_related("owner", "project")
+            .prefetch_related(
+                Prefetch("work_items", queryset=WorkItem.objects.only("id")),
+                Prefetch("requirements", queryset=Requirement.objects.only("id")),
+            )
         )
+
+    def get_object(self):
+        # update() authorises on the object before DRF fetches it again: fetch it once.
+        if getattr(self, "_object", None) is None:
+            self._object = super().get_object()
+        return self._object
 
     def _require_edit(self, project) -> None:
         if not can_edit(self.request.user, project):
@@ -96,14 +110,29 @@ class RiskViewSet(viewsets.ModelViewSet):
         self._require_edit(project)
         data = dict(serializer.validated_data)
         data.pop("project")
-        serializer.instance = services.risk_create(project=project, actor=self.request.user, **data)
+        links = {k: data.pop(k) for k in ("work_items", "requirements") if k in data}
+        with transaction.atomic():
+            risk = services.risk_create(project=project, actor=self.request.user, **data)
+            if links:
+                services.risk_links_set(risk=risk, actor=self.request.user, **links)
+        serializer.instance = risk
 
     def perform_update(self, serializer):
         risk = serializer.instance
         self._require_edit(risk.project)
         changes = dict(serializer.validated_data)
         changes.pop("project", None)
-        serializer.instance = services.risk_update(risk=risk, actor=self.request.user, **changes)
+        links = {k: changes.pop(k) for k in ("work_items", "requirements") if k in changes}
+        with transaction.atomic():
+            updated = services.risk_update(risk=risk, actor=self.request.user, **changes)
+            if links:
+                services.risk_links_set(risk=updated, actor=self.request.user, **links)
+                # Fresh, so the answer shows the links as they are now.
+                updated = self.get_queryset().get(pk=risk.pk)
+            else:
+                # The links did not change: answer with the ones get_object() prefetched.
+                updated._prefetched_objects_cache = getattr(risk, "_prefetched_objects_cache", {})
+        serializer.instance = updated
 
     def perform_destroy(self, instance):
         if not can_admin(self.request.user, instance.project):

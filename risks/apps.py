@@ -21,5 +21,8 @@ class RisksConfig(AppConfig):
                     "%(actor)s reviewed risk %(target)s; next review %(after_next_review_date)s"
                 ),
                 "risk.deleted": _("%(actor)s deleted risk %(target)s"),
+                "risk.linked": _("%(actor)s linked %(after_linked)s to risk %(target)s"),
+                "risk.unlinked": _("%(actor)s unlinked %(before_linked)s from risk %(target)s"),
+                "risk.links_changed": _("%(actor)s changed the work linked to risk %(target)s"),
             }
         )

@@ -96,6 +96,17 @@ class Risk(models.Model):
         _("status"), max_length=12, choices=Status.choices, default=Status.OPEN
     )
     next_review_date = models.DateField(_("next review date"), null=True, blank=True)
+    # The work the risk threatens or that mitigates it: cards and backlog requirements of
+    # the same project (string references: the register does not import those apps' code).
+    work_items = models.ManyToManyField(
+        "projects.WorkItem", blank=True, related_name="risks", verbose_name=_("work items")
+    )
+    requirements = models.ManyToManyField(
+        "requirements.Requirement",
+        blank=True,
+        related_name="risks",
+        verbose_name=_("requirements"),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -4,7 +4,10 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from projects.models import WorkItem
+from projects.permissions import projects_visible_to
 from projects.serializers import UserBriefSerializer
+from requirements.models import Requirement
 
 from .models import Level, Risk, RiskHistory, RiskReview
 
@@ -22,6 +25,33 @@ class RiskSerializer(serializers.ModelSerializer):
     owner_detail = UserBriefSerializer(source="owner", read_only=True)
     probability = serializers.IntegerField(min_value=1, max_value=5)
     impact = serializers.IntegerField(min_value=1, max_value=5)
+    work_items = serializers.PrimaryKeyRelatedField(
+        many=True,
+        required=False,
+        queryset=WorkItem.objects.all(),
+        help_text=_("Ids of the work items this risk threatens or that mitigate it."),
+    )
+    requirements = serializers.PrimaryKeyRelatedField(
+        many=True,
+        required=False,
+        queryset=Requirement.objects.all(),
+        help_text=_("Ids of the backlog requirements this risk is tied to."),
+    )
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None:
+            # Ids outside the caller's projects read as "does not exist", never "elsewhere".
+            visible = projects_visible_to(request.user).values("pk")
+            fields["work_items"].child_relation.queryset = WorkItem.objects.filter(
+                project__in=visible
+            )
+            fields["requirements"].child_relation.queryset = Requirement.objects.filter(
+                project__in=visible
+            )
+            fields["project"].queryset = projects_visible_to(request.user)
+        return fields
 
     class Meta:
         model = Risk
@@ -46,6 +76,8 @@ class RiskSerializer(serializers.ModelSerializer):
             "status",
             "next_review_date",
             "overdue",
+            "work_items",
+            "requirements",
             "created_at",
             "updated_at",
         ]

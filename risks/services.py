@@ -215,6 +215,88 @@ def risk_review(
     return review
 
 
+def _linkable(risk: Risk, target: Any) -> tuple[str, Any]:
+    """("work_items" | "requirements", target) for a card or requirement of the risk's project."""
+    label = target._meta.label_lower
+    field = {"projects.workitem": "work_items", "requirements.requirement": "requirements"}.get(
+        label
+    )
+    if field is None:
+        raise ApplicationError(_("Link a work item or a requirement."), field="target")
+    if target.project_id != risk.project_id:
+        raise ApplicationError(
+            _("%(key)s belongs to another project.") % {"key": target.key}, field="target"
+        )
+    return field, target
+
+
+@transaction.atomic
+def risk_link(*, risk: Risk, actor: Any, target: Any) -> None:
+    """Tie the risk to a work item or requirement of its project (idempotent)."""
+    field, target = _linkable(risk, target)
+    manager = getattr(risk, field)
+    if manager.filter(pk=target.pk).exists():
+        return
+    manager.add(target)
+    activity_record(
+        actor=actor,
+        verb="risk.linked",
+        target=risk,
+        project=risk.project,
+        after={"linked": target.key},
+        label=str(risk),
+    )
+
+
+@transaction.atomic
+def risk_unlink(*, risk: Risk, actor: Any, target: Any) -> None:
+    field, target = _linkable(risk, target)
+    manager = getattr(risk, field)
+    if not manager.filter(pk=target.pk).exists():
+        return
+    manager.remove(target)
+    activity_record(
+        actor=actor,
+        verb="risk.unlinked",
+        target=risk,
+        project=risk.project,
+        before={"linked": target.key},
+        label=str(risk),
+    )
+
+
+@transaction.atomic
+def risk_links_set(
+    *, risk: Risk, actor: Any, work_items: list | None = None, requirements: list | None = None
+) -> None:
+    """Make the linked work items and/or requirements exactly these (None: leave alone)."""
+    for field, targets in (("work_items", work_items), ("requirements", requirements)):
+        if targets is None:
+            continue
+        targets = list({target.pk: target for target in targets}.values())
+        for target in targets:
+            try:
+                _linkable(risk, target)
+            except ApplicationError as exc:
+                # The error belongs to the list the caller sent.
+                raise ApplicationError(exc.message, field=field) from None
+        manager = getattr(risk, field)
+        before = sorted(t.key for t in manager.select_related("project"))
+        after = sorted(t.key for t in targets)
+        if before == after:
+            continue
+        manager.set(targets)
+        activity_record(
+            actor=actor,
+            verb="risk.links_changed",
+            target=risk,
+            project=risk.project,
+            before={field: before},
+            after={field: after},
+            label=str(risk),
+        )
+
+
 @transaction.atomic
 def risk_delete(*, risk: Risk, actor: Any) -> None:
     """Remove a risk entered by mistake. Its last state stays in the activity log."""

@@ -15,4 +15,5 @@ urlpatterns = [
     path("<int:number>/inline/", views.risk_inline_edit_view, name="inline"),
     path("<int:number>/review/", views.risk_review_view, name="review"),
     path("<int:number>/delete/", views.risk_delete_view, name="delete"),
+    path("<int:number>/links/", views.risk_link_view, name="link"),
 ]

@@ -28,6 +28,7 @@ from portal.forms_util import add_service_error
 from portal.http import HtmxHttpRequest
 from portal.models import Event
 from portal.roles import Role
+from projects.models import WorkItem
 from projects.permissions import can_admin, can_edit, project_get_for_user
 from projects.tabs import tabs_for
 
@@ -235,7 +236,7 @@ def risk_detail_view(request: HtmxHttpRequest, key: str, number: int):
     return render(request, "risks/risk_detail.html", _detail_context(request, project, risk))
 
 
-def _detail_context(request, project, risk, review_form=None):
+def _detail_context(request, project, risk, review_form=None, link_error=None):
     return {
         "project": project,
         "risk": risk,
@@ -246,6 +247,9 @@ def _detail_context(request, project, risk, review_form=None):
         "review_form": review_form or RiskReviewForm(),
         "can_edit": can_edit(request.user, project),
         "can_delete": can_admin(request.user, project),
+        "linked_items": list(risk.work_items.select_related("column").order_by("number")),
+        "linked_requirements": list(risk.requirements.order_by("number")),
+        "link_error": link_error,
     }
 
 
@@ -270,6 +274,50 @@ def risk_review_view(request: HtmxHttpRequest, key: str, number: int):
     risk.refresh_from_db()
     return render(
         request, "risks/risk_detail.html", _detail_context(request, project, risk, form), status=400
+    )
+
+
+def _work_by_key(project, raw: str):
+    """A card ("MALL-42" or "42") or a requirement ("MALL-R3" or "R3") of this project."""
+    text = (raw or "").strip().upper()
+    prefix = f"{project.key}-"
+    if text.startswith(prefix):
+        text = text[len(prefix) :]
+    if text.startswith("R") and text[1:].isdigit():
+        return project.requirements.filter(number=int(text[1:])).select_related("project").first()
+    if text.isdigit():
+        return (
+            WorkItem.objects.filter(project=project, number=int(text))
+            .select_related("project")
+            .first()
+        )
+    return None
+
+
+@login_required
+@require_POST
+def risk_link_view(request: HtmxHttpRequest, key: str, number: int):
+    """Link a work item or requirement by its key; `unlink=<key>` removes a link."""
+    project, risk = _risk_for(request, key, number, need=Role.MEMBER)
+    raw = request.POST.get("unlink") or request.POST.get("target", "")
+    target = _work_by_key(project, raw)
+    if target is None:
+        error = _("No work item or requirement %(key)s in this project.") % {"key": raw.strip()}
+        risk.refresh_from_db()
+        return render(
+            request,
+            "risks/risk_detail.html",
+            _detail_context(request, project, risk, link_error=error),
+            status=400,
+        )
+    if request.POST.get("unlink"):
+        services.risk_unlink(risk=risk, actor=request.user, target=target)
+        messages.success(request, _("%(key)s unlinked.") % {"key": target.key})
+    else:
+        services.risk_link(risk=risk, actor=request.user, target=target)
+        messages.success(request, _("%(key)s linked.") % {"key": target.key})
+    return HttpResponseRedirect(
+        reverse("risks:detail", args=[project.key, risk.number]) + "#linked-work"
     )
 
 

@@ -23,6 +23,8 @@ def kpi_value(value, kpi) -> str:
         return f"{babel_numbers.format_decimal(value, format='#,##0.##', locale=_locale())}%"
     if kpi.unit == "duration":
         return f"{babel_numbers.format_decimal(value, format='#,##0.#', locale=_locale())} d"
+    if kpi.unit == "weeks":
+        return f"{babel_numbers.format_decimal(value, format='#,##0.#', locale=_locale())} w"
     return babel_numbers.format_decimal(value, format="#,##0.##", locale=_locale())
 
 

@@ -142,6 +142,16 @@ def _lines(event: str, p: dict) -> tuple[str, list[str]]:
             _("%(value)s on %(date)s, target %(target)s")
             % {"value": p.get("value"), "date": p.get("date"), "target": p.get("target")}
         ]
+    if event == "requirement.p0":
+        return _("P0 requirement %(key)s") % {"key": key}, [
+            title,
+            _("MoSCoW %(moscow)s, status %(status)s, requested by %(requester)s")
+            % {
+                "moscow": p.get("moscow") or "—",
+                "status": p.get("status") or "—",
+                "requester": p.get("requester") or "—",
+            },
+        ]
     if event == "test":
         return _("Test message from the engineering portal"), [
             _("If you can read this, the channel works.")

@@ -214,6 +214,7 @@ def work_item_create(
     description: str = "",
     due_date: date | None = None,
     position: str = "bottom",
+    requirement: Any = None,
 ) -> WorkItem:
     """Add a card (to the first to-do column unless told). An item added to an active
     sprint is flagged as added after the start and shows in the burndown as scope."""
@@ -240,6 +241,7 @@ def work_item_create(
         priority=priority,
         labels=_clean_labels(labels),
         due_date=due_date,
+        requirement=requirement,
         created_by=actor if getattr(actor, "pk", None) else None,
         created_at=now,
         column_entered_at=now,
@@ -247,8 +249,12 @@ def work_item_create(
         done_at=now if column.category == ColumnCategory.DONE else None,
         added_after_start=bool(sprint and sprint.state == SprintState.ACTIVE),
     )
+    if requirement is not None and requirement.project_id != project.pk:
+        raise ApplicationError(
+            _("The requirement belongs to another project."), field="requirement"
+        )
     item.full_clean(
-        exclude=["project", "column", "sprint", "assignee", "created_by"],
+        exclude=["project", "column", "sprint", "assignee", "created_by", "requirement"],
         validate_unique=False,
         validate_constraints=False,
     )

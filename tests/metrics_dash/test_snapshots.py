@@ -384,5 +384,7 @@ def test_a_snapshot_costs_the_same_queries_for_10_and_1000_items(owner):
             == WorkItem.objects.filter(project=project).count()
         )
 
-    assert counts["SMALL"] == counts["BIG"] <= 7, counts
+    # Delivery counts, percentiles, exposure, velocity, requirement delivery and the
+    # computed KPIs' lookup: a fixed number, whatever the size.
+    assert counts["SMALL"] == counts["BIG"] <= 10, counts
     assert ProjectSnapshot.objects.get(project=big).done == 333

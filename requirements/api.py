@@ -1,0 +1,297 @@
+"""REST endpoints for the requirement backlog (DESIGN §5)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
+
+from portal.errors import ApplicationError
+from projects.api_params import project_param
+from projects.permissions import can_admin, can_edit, project_get_for_user, projects_visible_to
+
+from . import services
+from .models import Department, Kano, MoSCoW, Priority, Requirement, Status
+from .selectors import SORTS, kano_survey, kano_surveys, requirement_filter, work_item_progress
+from .serializers import (
+    BulkUpdateSerializer,
+    KanoResponseSerializer,
+    ReorderSerializer,
+    RequirementCommentSerializer,
+    RequirementSerializer,
+)
+
+
+class RequirementFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    moscow = django_filters.MultipleChoiceFilter(choices=MoSCoW.choices)
+    kano = django_filters.MultipleChoiceFilter(choices=Kano.choices)
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
+    source_department = django_filters.MultipleChoiceFilter(choices=Department.choices)
+    phase = django_filters.NumberFilter()
+    tag = django_filters.CharFilter(method="filter_rest")
+    q = django_filters.CharFilter(method="filter_rest")
+    open = django_filters.BooleanFilter(method="filter_rest")
+
+    class Meta:
+        model = Requirement
+        fields = ["project"]
+
+    def filter_rest(self, queryset, name, value):
+        return requirement_filter(queryset, {name: value})
+
+
+class RequirementViewSet(viewsets.ModelViewSet):
+    """Requirements of the caller's projects. Members write, viewers read, owners delete.
+
+    `?ordering=` accepts rank (the backlog order, default), rice_score, wsjf_score,
+    priority, created_at, updated_at and number (prefix `-` to reverse).
+    """
+
+    serializer_class = RequirementSerializer
+    filterset_class = RequirementFilter
+    ordering_fields = ["rank", "rice_score", "wsjf_score", "created_at", "updated_at", "number"]
+    ordering = ["rank", "id"]
+
+    def get_queryset(self):
+        project_param(self.request)  # 400 / 404 for a bad or foreign ?project=
+        visible = projects_visible_to(self.request.user)
+        return Requirement.objects.filter(project__in=visible.values("pk")).select_related(
+            "project", "created_by"
+        )
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if self.action == "list":
+            ordering = self.request.query_params.get("ordering", "")
+            if ordering.lstrip("-") == "priority":
+                from .selectors import _PRIORITY_ORDER
+
+                queryset = queryset.annotate(priority_order=_PRIORITY_ORDER).order_by(
+                    *(("-priority_order",) if ordering.startswith("-") else ("priority_order",)),
+                    "rank",
+                    "id",
+                )
+            elif ordering.lstrip("-") in ("rice_score", "wsjf_score"):
+                sort = SORTS["rice" if "rice" in ordering else "wsjf"]
+                queryset = queryset.order_by(*sort) if ordering.startswith("-") else queryset
+        if self.action in ("list", "retrieve"):
+            queryset = queryset.prefetch_related("kpi_links__kpi")
+        return queryset
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        ids = [r.pk for r in page]
+        context = {
+            **self.get_serializer_context(),
+            "kano_surveys": kano_surveys(ids),
+            "progress": work_item_progress(ids),
+        }
+        return self.get_paginated_response(
+            RequirementSerializer(page, many=True, context=context).data
+        )
+
+    def get_object(self):
+        # update() authorises on the object before DRF fetches it again: fetch it once.
+        if getattr(self, "_object", None) is None:
+            self._object = super().get_object()
+        return self._object
+
+    def _fresh(self, pk: int) -> Requirement:
+        """The requirement as stored now, with what its answer shows (fixed query count)."""
+        return (
+            Requirement.objects.select_related("project", "created_by")
+            .prefetch_related("kpi_links__kpi")
+            .get(pk=pk)
+        )
+
+    def _require_edit(self, project) -> None:
+        # Asked twice per update (before validation and in perform_update): ask the DB once.
+        allowed = getattr(self, "_can_edit", {})
+        if project.pk not in allowed:
+            allowed[project.pk] = can_edit(self.request.user, project)
+            self._can_edit = allowed
+        if not allowed[project.pk]:
+            raise PermissionDenied(_("Viewers cannot change requirements."))
+
+    def _project_from_body(self, request):
+        raw = request.data.get("project") if hasattr(request.data, "get") else None
+        if raw in (None, ""):
+            return None
+        try:
+            project_id = int(raw)
+        except (TypeError, ValueError):
+            raise ValidationError({"project": [_("A project id is a whole number.")]}) from None
+        project = project_get_for_user(request.user, pk=project_id)
+        self._require_edit(project)
+        return project
+
+    def create(self, request, *args, **kwargs):
+        # Authorise the project before validating: a foreign id and a missing one both 404.
+        self._project = self._project_from_body(request)
+        return super().create(request, *args, **kwargs)
+
+    def update(self, request, *args, **kwargs):
+        # Authorise before validating: a viewer gets 403, never a list of field errors.
+        self._require_edit(self.get_object().project)
+        return super().update(request, *args, **kwargs)
+
+    def perform_create(self, serializer):
+        project = getattr(self, "_project", None) or project_get_for_user(
+            self.request.user, pk=serializer.validated_data["project"].pk
+        )
+        self._require_edit(project)
+        data = dict(serializer.validated_data)
+        data.pop("project")
+        links = data.pop("kpi_links", None)
+        with _on_target_kpis():
+            requirement = services.requirement_create(
+                project=project,
+                actor=self.request.user,
+                kpi_links=[_link(link) for link in links or []],
+                **data,
+            )
+        serializer.instance = self._fresh(requirement.pk)
+
+    def perform_update(self, serializer):
+        requirement = serializer.instance
+        self._require_edit(requirement.project)
+        changes = dict(serializer.validated_data)
+        changes.pop("project", None)
+        links = changes.pop("kpi_links", None)
+        with _on_target_kpis():
+            requirement = services.requirement_update(
+                requirement=requirement,
+                actor=self.request.user,
+                kpi_links=None if links is None else [_link(link) for link in links],
+                **changes,
+            )
+        serializer.instance = self._fresh(requirement.pk)
+
+    def perform_destroy(self, instance):
+        if not can_admin(self.request.user, instance.project):
+            raise PermissionDenied(_("Only project owners delete requirements; reject it instead."))
+        services.requirement_delete(requirement=instance, actor=self.request.user)
+
+    @extend_schema(request=KanoResponseSerializer, responses=KanoResponseSerializer(many=True))
+    @action(detail=True, methods=["get", "post"], url_path="kano-responses")
+    def kano_responses(self, request, pk=None):
+        """GET the survey answers, with the verdict as `kano_survey`. POST
+        `{functional, dysfunctional}` answers for yourself (again replaces your answer);
+        project viewers may answer too. With `respondent_name` a member records an answer
+        collected outside the portal."""
+        requirement = self.get_object()
+        if request.method == "GET":
+            answers = requirement.kano_responses.select_related("respondent")
+            page = self.paginate_queryset(answers)
+            response = self.get_paginated_response(KanoResponseSerializer(page, many=True).data)
+            response.data["kano_survey"] = kano_survey(requirement)
+            return response
+        serializer = KanoResponseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        if serializer.validated_data.get("respondent_name"):
+            self._require_edit(requirement.project)
+        elif requirement.project.archived:
+            raise PermissionDenied(_("This project is archived."))
+        answer = services.kano_response_record(
+            requirement=requirement, actor=request.user, **serializer.validated_data
+        )
+        data = KanoResponseSerializer(answer).data
+        data["kano_survey"] = kano_survey(requirement)
+        return Response(data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=RequirementCommentSerializer, responses=RequirementCommentSerializer(many=True)
+    )
+    @action(detail=True, methods=["get", "post"])
+    def comments(self, request, pk=None):
+        """GET the discussion, oldest first; POST `{body}` (Markdown) adds a comment."""
+        requirement = self.get_object()
+        if request.method == "GET":
+            page = self.paginate_queryset(requirement.comments.select_related("author"))
+            return self.get_paginated_response(RequirementCommentSerializer(page, many=True).data)
+        self._require_edit(requirement.project)
+        serializer = RequirementCommentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        comment = services.requirement_comment_add(
+            requirement=requirement, actor=request.user, body=serializer.validated_data["body"]
+        )
+        return Response(RequirementCommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=ReorderSerializer,
+        responses=OpenApiResponse(description="The new order of the requirements concerned"),
+    )
+    @action(detail=False, methods=["post"])
+    def reorder(self, request):
+        """Move one requirement (`{requirement, after?, before?}`: below `after`, above
+        `before`, neither: to the top) or set the order of several (`{project, ids}`: they
+        keep the places they hold between them). Stale or foreign ids: 400, nothing moves."""
+        serializer = ReorderSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if data.get("ids") is not None:
+            project = project_get_for_user(request.user, pk=data["project"])
+            self._require_edit(project)
+            ordered = services.requirements_reorder(
+                project=project, actor=request.user, ids=data["ids"]
+            )
+            return Response({"results": [{"id": r.pk, "rank": r.rank} for r in ordered]})
+        requirement = self._visible(data["requirement"], "requirement")
+        self._require_edit(requirement.project)
+        neighbours = {}
+        for name in ("after", "before"):
+            if data.get(name) is not None:
+                neighbours[name] = self._visible(data[name], name)
+        moved = services.requirement_move(requirement=requirement, actor=request.user, **neighbours)
+        return Response({"results": [{"id": moved.pk, "rank": moved.rank}]})
+
+    @extend_schema(
+        request=BulkUpdateSerializer,
+        responses=OpenApiResponse(description="The ids that changed"),
+    )
+    @action(detail=False, methods=["post"])
+    def bulk(self, request):
+        """`{project, ids, changes}`: the same change (moscow, kano, priority, phase, status,
+        rejection_reason, add_tags) to every listed requirement; all of them or none."""
+        serializer = BulkUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        project = project_get_for_user(request.user, pk=data["project"])
+        self._require_edit(project)
+        updated = services.requirements_bulk_update(
+            project=project, actor=request.user, ids=data["ids"], changes=dict(data["changes"])
+        )
+        return Response({"updated": [r.pk for r in updated]})
+
+    def _visible(self, pk: int, field: str) -> Requirement:
+        found = self.get_queryset().filter(pk=pk).first()
+        if found is None:
+            raise ValidationError({field: [_("No such requirement.")]})
+        return found
+
+
+@contextmanager
+def _on_target_kpis():
+    """A KPI link's error belongs to `target_kpis`, the field the API client sent."""
+    try:
+        yield
+    except ApplicationError as exc:
+        if exc.field in ("kpi", "expected_change"):
+            raise ApplicationError(exc.message, field="target_kpis") from None
+        raise
+
+
+def _link(link: dict) -> dict:
+    return {
+        "kpi": link["kpi_id"],
+        "expected_change": link["expected_change"],
+        "note": link.get("note", ""),
+    }
