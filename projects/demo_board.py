@@ -102,7 +102,9 @@ class Clock:
         self.tz = zoneinfo.ZoneInfo(project.timezone)
 
     def moment(self, day, hour: int, minute: int = 0) -> datetime:
-        return datetime.combine(day, time(hour, minute), tzinfo=self.tz)
+        """That local time, but never later than a few minutes ago: history is history."""
+        when = datetime.combine(day, time(hour, minute), tzinfo=self.tz)
+        return min(when, clock.now() - timedelta(minutes=5))
 
     def run(self, when: datetime, fn, *args, **kwargs):
         with clock.frozen_at(when):

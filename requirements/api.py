@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 import django_filters
+from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
@@ -17,7 +18,7 @@ from projects.api_params import project_param
 from projects.permissions import can_admin, can_edit, project_get_for_user, projects_visible_to
 
 from . import services
-from .models import Department, Kano, MoSCoW, Priority, Requirement, Status
+from .models import Department, Kano, MoSCoW, Priority, Requirement, RequirementKPI, Status
 from .selectors import SORTS, kano_survey, kano_surveys, requirement_filter, work_item_progress
 from .serializers import (
     BulkUpdateSerializer,
@@ -82,7 +83,9 @@ class RequirementViewSet(viewsets.ModelViewSet):
                 sort = SORTS["rice" if "rice" in ordering else "wsjf"]
                 queryset = queryset.order_by(*sort) if ordering.startswith("-") else queryset
         if self.action in ("list", "retrieve"):
-            queryset = queryset.prefetch_related("kpi_links__kpi")
+            queryset = queryset.prefetch_related(
+                Prefetch("kpi_links", queryset=RequirementKPI.objects.select_related("kpi"))
+            )
         return queryset
 
     def list(self, request, *args, **kwargs):
@@ -108,7 +111,9 @@ class RequirementViewSet(viewsets.ModelViewSet):
         """The requirement as stored now, with what its answer shows (fixed query count)."""
         return (
             Requirement.objects.select_related("project", "created_by")
-            .prefetch_related("kpi_links__kpi")
+            .prefetch_related(
+                Prefetch("kpi_links", queryset=RequirementKPI.objects.select_related("kpi"))
+            )
             .get(pk=pk)
         )
 

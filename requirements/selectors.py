@@ -104,6 +104,7 @@ def kano_scatter(*, project: Project) -> list[dict[str, Any]]:
     """Better/Worse of every surveyed requirement of the project (two queries)."""
     summaries = kano_surveys(
         KanoResponse.objects.filter(requirement__project=project)
+        .order_by()
         .values_list("requirement_id", flat=True)
         .distinct()
     )

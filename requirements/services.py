@@ -378,6 +378,7 @@ def requirements_bulk_update(
             _("Choose what to change: MoSCoW, Kano, priority, phase, status or tags."),
             field="changes",
         )
+    changes = dict(changes)  # add_tags is taken out below: leave the caller's dict alone
     _lock(project)
     found = {
         r.pk: r
@@ -822,7 +823,10 @@ def requirement_promote(
         )
         for title in titles
     ]
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {"work_items": [item.key for item in items]}
     if requirement.status == Status.TRIAGED:
+        before["status"], after["status"] = Status.TRIAGED, Status.PLANNED
         requirement.status = Status.PLANNED
         requirement.save(update_fields=["status", "updated_at"])
     activity_record(
@@ -830,7 +834,8 @@ def requirement_promote(
         verb="requirement.promoted",
         target=requirement,
         project=requirement.project,
-        after={"work_items": [item.key for item in items]},
+        before=before,
+        after=after,
         label=str(requirement),
     )
     return items

@@ -44,8 +44,8 @@ FILTER_KEYS = ("q", "status", "moscow", "kano", "priority", "phase", "tag", "sou
 
 def project_phases(project) -> list[int]:
     return sorted(
-        p
-        for p in Requirement.objects.filter(project=project, phase__isnull=False)
+        Requirement.objects.filter(project=project, phase__isnull=False)
+        .order_by()  # the default ordering would put rank into the DISTINCT
         .values_list("phase", flat=True)
         .distinct()
     )

@@ -4,6 +4,9 @@
 Runs against the PostgreSQL at TEST_DATABASE_URL (make bench provisions one) in a
 fresh database `portal_bench`, so it never touches real data. Each later feature adds
 its scenario to SCENARIOS. Prints a table; exits non-zero if a request fails.
+
+Arguments pick scenario groups (default: all), e.g. `run.py requirements` to rerun one:
+projects, risks, board, requirements, snapshots.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 SIZES = [20, 200]
 ROUNDS = 30
+GROUPS = ("projects", "risks", "board", "requirements", "snapshots")
 
 
 def _bench_database_url() -> str:
@@ -36,6 +40,9 @@ def _bench_database_url() -> str:
 
 
 def main() -> int:
+    groups = set(sys.argv[1:]) or set(GROUPS)
+    if groups - set(GROUPS):
+        sys.exit(f"Unknown scenario group(s) {sorted(groups - set(GROUPS))}; pick from {GROUPS}.")
     os.environ["DATABASE_URL"] = _bench_database_url()
     os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings.local"
     os.environ.setdefault("DEBUG", "false")
@@ -95,18 +102,27 @@ def main() -> int:
         return (name, size, statistics.median(timings), p95, len(ctx.captured_queries))
 
     rows = []
-    for size in SIZES:
+    # The risk and board scenarios use the projects B0000 and B0001 grown here.
+    for size in SIZES if groups & {"projects", "risks", "board"} else []:
         grow_to(size)
-        for name, call in scenarios:
+        for name, call in scenarios if "projects" in groups else []:
             rows.append(measure(name, size, call))
 
-    rows += _bench_risks(pm, team, client, api, measure)
-    rows += _bench_board(pm, team, client, api, measure)
-    snapshot_lines = _bench_snapshots(pm)
+    if "risks" in groups:
+        rows += _bench_risks(pm, team, client, api, measure)
+    if "board" in groups:
+        rows += _bench_board(pm, team, client, api, measure)
+    requirement_notes = []
+    if "requirements" in groups:
+        requirement_rows, requirement_notes = _bench_requirements(pm, team, client, api, measure)
+        rows += requirement_rows
+    snapshot_lines = _bench_snapshots(pm) if "snapshots" in groups else []
 
     print(f"\n{'scenario':<26} {'rows':>8} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
     for name, size, median, p95, queries in rows:
         print(f"{name:<26} {size:>8} {median:>10.1f} {p95:>8.1f} {queries:>8}")
+    for note in requirement_notes:
+        print(note)
     print()
     for line in snapshot_lines:
         print(line)
@@ -314,6 +330,135 @@ def _bench_snapshots(pm) -> list[str]:
         f"{1000 * stats.median(timings) / SNAPSHOT_PROJECTS:.1f} ms per project)",
         f"  queries {queries} = {queries / SNAPSHOT_PROJECTS:.1f} per project",
     ]
+
+
+REQUIREMENT_SIZES = (1000, 10000)
+
+
+def _bench_requirements(pm, team, client, api, measure):
+    """The requirement backlog page and API at 1,000 and 10,000 requirements in one project.
+
+    Rows are bulk-inserted with distinct numbers and ranks, every status / MoSCoW / Kano /
+    priority mixed in, scores computed as the services store them; one in ten links a KPI
+    and one in twenty has three Kano answers. The page is measured once its URL resolves:
+    until then (or while it answers 404) the runner says so and carries on."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.urls import NoReverseMatch, reverse
+    from django.utils import timezone
+
+    from metrics import services as metrics_services
+    from portal.roles import Role
+    from projects import services
+    from requirements import scoring
+    from requirements.models import (
+        Answer,
+        Kano,
+        KanoResponse,
+        MoSCoW,
+        Priority,
+        Requirement,
+        RequirementKPI,
+        Status,
+    )
+
+    project = services.project_create(actor=pm, key="BREQ", name="基准需求池")
+    for j, user in enumerate(team):
+        role = Role.VIEWER if j % 4 == 0 else Role.MEMBER
+        services.member_add(project=project, user=user, role=role, actor=pm)
+    kpi = metrics_services.kpi_templates_apply(
+        actor=pm, project=project, codes=["conversion_rate"], language="zh-hans"
+    )[0]
+    statuses, moscows, kanos = list(Status), list(MoSCoW), list(Kano)
+    priorities, answers = list(Priority), list(Answer)
+    impacts = [Decimal(v) for v in ("0.25", "0.5", "1", "2", "3")]
+    scale = scoring.WSJF_SCALE
+    departments = ["product", "operations", "marketing", "customer_service", "finance", "tech"]
+
+    def row(n: int, now) -> Requirement:
+        status = statuses[n % len(statuses)]
+        triaged = status not in (Status.NEW, Status.REJECTED)
+        tags = ["基准", f"标签{n % 12}"]
+        reach, impact, confidence = 500 + n % 9000, impacts[n % 5], 50 + n % 51
+        effort = Decimal(1 + n % 13)
+        wsjf = (scale[n % 7], scale[(n // 7) % 7], scale[(n // 49) % 7], scale[(n // 3) % 7])
+        return Requirement(
+            project=project,
+            number=n + 1,
+            rank=(n + 1) * 1024,
+            title=f"基准需求 {n}",
+            description="作为用户，我希望……以便……",
+            source_department=departments[n % len(departments)],
+            requester="基准 PM",
+            status=status,
+            rejection_reason="基准：不做" if status == Status.REJECTED else "",
+            moscow=moscows[n % len(moscows)] if triaged else "",
+            kano=kanos[n % len(kanos)] if triaged else "",
+            priority=priorities[n % len(priorities)] if triaged else "",
+            phase=1 + n % 3 if triaged else None,
+            tags=tags,
+            tags_text="".join(f"|{t}" for t in tags) + "|",
+            target_date=(now + timedelta(days=n % 120)).date(),
+            reach=reach,
+            impact=impact,
+            confidence=confidence,
+            effort=effort,
+            business_value=wsjf[0],
+            time_criticality=wsjf[1],
+            risk_reduction=wsjf[2],
+            job_size=wsjf[3],
+            rice_score=scoring.rice_score(reach, impact, confidence, effort),
+            wsjf_score=scoring.wsjf_score(*wsjf),
+            created_by=pm,
+            created_at=now - timedelta(minutes=n),
+            triaged_at=now if triaged else None,
+            done_at=now if status == Status.DONE else None,
+        )
+
+    try:
+        page_url = reverse("requirements:backlog", args=[project.key])
+    except NoReverseMatch:
+        page_url = None
+    api_url = f"/api/v1/requirements/?project={project.pk}"
+    rows, notes = [], []
+    for size in REQUIREMENT_SIZES:
+        existing = Requirement.objects.filter(project=project).count()
+        now = timezone.now()
+        created = Requirement.objects.bulk_create(
+            (row(n, now) for n in range(existing, size)), batch_size=2000
+        )
+        RequirementKPI.objects.bulk_create(
+            RequirementKPI(requirement=r, kpi=kpi, expected_change=Decimal("0.5"))
+            for r in created
+            if r.number % 10 == 0
+        )
+        KanoResponse.objects.bulk_create(
+            KanoResponse(
+                requirement=r,
+                respondent_name=f"访谈 {k}",
+                functional=answers[(r.number + k) % 5],
+                dysfunctional=answers[(r.number * 3 + k) % 5],
+                recorded_by=pm,
+                created_at=now,
+            )
+            for r in created
+            if r.number % 20 == 0
+            for k in range(3)
+        )
+        if page_url is None:
+            notes.append(
+                f"requirement backlog page {size:>7}: not measured, the URL name "
+                "requirements:backlog does not resolve yet"
+            )
+        elif client.get(page_url).status_code == 404:
+            notes.append(
+                f"requirement backlog page {size:>7}: not measured, {page_url} answers 404"
+            )
+        else:
+            rows.append(measure("requirement backlog page", size, lambda: client.get(page_url)))
+        rows.append(measure("requirements API list", size, lambda: api.get(api_url)))
+    return rows, notes
 
 
 def _mover(api, item, targets):

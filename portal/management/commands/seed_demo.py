@@ -11,6 +11,7 @@ from metrics.models import ProjectSnapshot
 from portal.demo import DEMO_PASSWORD, DEMO_USERS, seed_users
 from projects.demo import seed_projects
 from projects.demo_board import seed_boards
+from requirements.demo import seed_requirements
 from risks.demo import seed_risks
 
 
@@ -27,6 +28,9 @@ class Command(BaseCommand):
             seed_boards(users, projects)
             risks = seed_risks(users, projects)
             seed_metrics(users, projects)
+            # After the sprints (stories are promoted into them) and the KPIs (requirements
+            # link to them), before the snapshots.
+            seed_requirements(users, projects)
         # Dashboards read snapshots: compute the last 90 days (idempotent upserts).
         from metrics.snapshots import snapshots_backfill
 
