@@ -11,7 +11,9 @@ PYTEST_ARGS ?=
 SMOKE ?= tests/portal tests/projects/test_services.py tests/projects/test_board_services.py \
 	tests/projects/test_calculations.py tests/projects/test_api.py tests/risks/test_services.py \
 	tests/risks/test_scoring.py tests/metrics/test_services.py tests/metrics/test_calculations.py \
-	tests/metrics_dash/test_snapshots.py tests/metrics_dash/test_reports.py
+	tests/metrics_dash/test_snapshots.py tests/metrics_dash/test_reports.py \
+	tests/requirements/test_scoring.py tests/requirements/test_services.py \
+	tests/requirements/test_selectors.py tests/requirements/test_csv.py tests/metrics/test_engineering.py
 # Example secrets for the production deploy check only.
 DEPLOY_CHECK_ENV := DJANGO_SETTINGS_MODULE=portal.settings.production \
 	SECRET_KEY=deploy-check-example-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz \

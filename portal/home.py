@@ -5,6 +5,7 @@ own, the company KPIs and this quarter's objectives, their projects and what cha
 """
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count
 from django.http import HttpRequest
 from django.shortcuts import render
 
@@ -12,6 +13,8 @@ from metrics.selectors import kpi_list, objectives_for, with_tiles
 from portal import clock
 from projects.models import ColumnCategory, WorkItem
 from projects.selectors import activity_for_user, project_list
+from requirements.models import Requirement
+from requirements.models import Status as RequirementStatus
 from risks.models import ACTIVE_STATUSES, Risk
 
 
@@ -31,6 +34,17 @@ def home(request: HttpRequest):
         .select_related("project")
         .order_by("-score", "next_review_date")[:8]
     )
+    # Untriaged requirements in the projects where the user may triage (owners, members).
+    editable = {p.pk: p for p in projects if p.my_role in ("owner", "member") or user.is_staff}
+    to_triage = [
+        (editable[row["project_id"]], row["n"])
+        for row in Requirement.objects.filter(
+            project_id__in=list(editable), status=RequirementStatus.NEW
+        )
+        .values("project_id")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+    ]
     today = clock.now().date()
     quarter = f"{today.year}-Q{(today.month - 1) // 3 + 1}"
     return render(
@@ -41,6 +55,7 @@ def home(request: HttpRequest):
             "activity": list(activity_for_user(user=user)[:15]),
             "my_items": my_items,
             "my_risks": my_risks,
+            "to_triage": to_triage,
             "kpis": with_tiles(list(kpi_list(user=user, company_only=True)[:6])),
             "objectives": [
                 o for o in objectives_for(user=user, period=quarter) if o.level != "project"

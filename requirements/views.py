@@ -85,6 +85,19 @@ def row_context(project, requirements, user) -> dict:
         "kano_choices": _choices(Kano),
         "priority_choices": _choices(Priority),
         "status_choices": _choices(Status),
+        # Translated once per page rather than once per row.
+        "labels": {
+            "moscow": _("MoSCoW"),
+            "kano": _("Kano"),
+            "priority": _("priority"),
+            "phase": _("release phase"),
+            "status": _("status"),
+            "drag": _("Drag to reorder"),
+            "select": _("Select"),
+            "items_done": _("work items done"),
+            "verdict": _("Kano survey verdict"),
+            "survey": _("survey"),
+        },
     }
 
 
