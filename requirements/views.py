@@ -249,7 +249,7 @@ def backlog_bulk_view(request: HtmxHttpRequest, key: str):
         status=200 if ok else 400,
     )
     if ok:
-        trigger_client_event(response, "requirements-bulk-changed")
+        trigger_client_event(response, "requirements-bulk-changed", {"message": message})
     return response
 
 

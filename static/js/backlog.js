@@ -90,9 +90,11 @@
       reload();
     }
   });
-  document.body.addEventListener("requirements-bulk-changed", () => {
+  document.body.addEventListener("requirements-bulk-changed", (evt) => {
+    // The list is reloaded and the selection with it: say what happened in a toast.
     const all = document.querySelector("[data-select-all]");
     if (all) all.checked = false;
+    if (evt.detail && evt.detail.message) toast(evt.detail.message);
   });
   htmx.onLoad(init);
 })();
