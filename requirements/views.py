@@ -54,9 +54,17 @@ def project_phases(project) -> list[int]:
 def backlog_filters(request, project) -> tuple[BacklogFilterForm, dict]:
     """The filter form bound to the query string, and the filters it accepts (bad values
     are dropped, never an error page: a shared link with a stale filter still opens)."""
-    form = BacklogFilterForm(request.GET or None, phases=project_phases(project))
-    if not form.is_bound:
-        return form, {}
+    phases = project_phases(project)
+    if not request.GET:
+        return BacklogFilterForm(phases=phases), {}
+    # A multi-select is validated as a whole: drop only its unknown values, so one stale
+    # value in a shared link does not throw away the good ones.
+    data = request.GET.copy()
+    probe = BacklogFilterForm(phases=phases)
+    for name in ("status", "moscow", "kano", "priority", "source_department"):
+        valid = {str(value) for value, _label in probe.fields[name].choices}
+        data.setlist(name, [v for v in data.getlist(name) if v in valid])
+    form = BacklogFilterForm(data, phases=phases)
     form.is_valid()
     return form, {k: v for k, v in form.cleaned_data.items() if k not in form.errors}
 
@@ -331,17 +339,25 @@ def saved_view_delete_view(request: HtmxHttpRequest, key: str, view_id: int):
 # ---------------------------------------------------------------- triage
 
 
-def _triage_context(request, project, *, current=None, form=None, error=None) -> dict:
+def _triage_context(request, project, *, current=None, form=None, error=None, after=None) -> dict:
+    """The queue's panel: `current`, or the first item after `after` (a requirement just
+    triaged, or ?after=<number> when skipping), wrapping round to the oldest."""
     queue = triage_queue(project=project)
     if current is None:
-        after = request.GET.get("after") or ""
+        anchor = None
+        if after is not None:
+            anchor = (after.created_at, after.pk)
+        elif (request.GET.get("after") or "").isdigit():
+            anchor = (
+                Requirement.objects.filter(project=project, number=int(request.GET["after"]))
+                .values_list("created_at", "id")
+                .first()
+            )
         pending = queue
-        if after.isdigit():
-            anchor = queue.filter(number=int(after)).values_list("created_at", "id").first()
-            if anchor:
-                pending = queue.filter(
-                    Q(created_at__gt=anchor[0]) | Q(created_at=anchor[0], id__gt=anchor[1])
-                )
+        if anchor:
+            pending = queue.filter(
+                Q(created_at__gt=anchor[0]) | Q(created_at=anchor[0], id__gt=anchor[1])
+            )
         current = pending.first() or queue.first()
     upcoming = list(queue.exclude(pk=current.pk)[:8]) if current else []
     survey = kano_surveys([current.pk]).get(current.pk) if current else None
@@ -409,7 +425,7 @@ def requirement_triage_view(request: HtmxHttpRequest, key: str, number: int):
                 phase=data["phase"],
             )
         else:
-            error = _("Choose MoSCoW and a priority first.")
+            error = form_errors_text(form)
     except ApplicationError as exc:
         error = exc.message
         if exc.field in form.fields and form.is_bound:
@@ -422,7 +438,8 @@ def requirement_triage_view(request: HtmxHttpRequest, key: str, number: int):
         context["rejecting"] = rejecting
         return render(request, "requirements/triage.html#panel", context, status=400)
     done = _("%(key)s rejected.") if rejecting else _("%(key)s triaged.")
-    context = _triage_context(request, project)
+    # On to the one after it (not back to the oldest: items skipped stay skipped).
+    context = _triage_context(request, project, after=requirement)
     context["flash"] = done % {"key": requirement.key}
     context["last"] = requirement
     response = render(request, "requirements/triage.html#panel", context)

@@ -296,7 +296,8 @@ def kano_survey_view(request: HtmxHttpRequest, key: str, number: int):
         if form.is_valid():
             name = form.cleaned_data["respondent_name"]
             if name and not can_edit(request.user, project):
-                form.add_error("respondent_name", _("Only members record other people's answers."))
+                # Viewers do not see that field: the error goes to the top of the form.
+                form.add_error(None, _("Only members record other people's answers."))
             else:
                 try:
                     services.kano_response_record(
@@ -311,10 +312,9 @@ def kano_survey_view(request: HtmxHttpRequest, key: str, number: int):
                     )
         context = _survey_context(request, project, requirement, form)
         return render(request, "requirements/kano_survey.html", context, status=400)
+    # Unbound: the context pre-fills the form with the user's earlier answer.
     return render(
-        request,
-        "requirements/kano_survey.html",
-        _survey_context(request, project, requirement, form),
+        request, "requirements/kano_survey.html", _survey_context(request, project, requirement)
     )
 
 
@@ -334,6 +334,8 @@ def kano_response_delete_view(request: HtmxHttpRequest, key: str, number: int, r
         requirement=requirement,
         pk=response_id,
     )
+    if project.archived:
+        return _survey_refused(request, project, requirement)
     # Your own answer is yours to withdraw; anyone else's takes a member.
     if answer.respondent_id != request.user.pk and not can_edit(request.user, project):
         messages.error(request, _("Only members remove other people's answers."))

@@ -10,6 +10,7 @@ from requirements.models import Kano, MoSCoW, Status, phase_label
 
 register = template.Library()
 
+
 @lru_cache(maxsize=256)
 def _options(field: str, choices: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
     """Each option's HTML, escaped once per page language (a page has 500 of these)."""
