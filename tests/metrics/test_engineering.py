@@ -20,6 +20,8 @@ from django.db import connection
 from django.test.html import Element, parse_html
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
 from metrics import services as kpi_services
 from metrics.engineering import ENGINEERING_KPIS, engineering_kpis_enable
@@ -759,7 +761,11 @@ def test_a_computed_tile_refuses_a_typed_value(computed, client, project, member
 
     # Back on the board (like any refused value), saying why, nothing saved.
     assert response.status_code == 200
-    assert "computes this KPI" in response.content.decode()
+    with translation.override(member.language):
+        refusal = gettext(
+            "The portal computes this KPI from its own data; values cannot be entered."
+        )
+    assert refusal in response.content.decode()
     assert not computed.points.exists()
 
 

@@ -531,7 +531,7 @@ def test_each_bad_cell_is_reported_and_nothing_imported(project, member, gmv, ce
     assert where(plan) == [(3, column)]
     assert plan.errors[0].message
     assert (plan.valid_count, plan.invalid_count) == (1, 1)
-    with pytest.raises(ApplicationError, match="Nothing was imported"):
+    with translation.override("en"), pytest.raises(ApplicationError, match="Nothing was imported"):
         csv_io.import_backlog(project=project, actor=member, plan=plan)
     assert not Requirement.objects.filter(project=project).exists()
 
@@ -576,7 +576,7 @@ def test_the_import_is_all_or_nothing_when_the_service_refuses(project, member, 
     plan = csv_io.parse_backlog_csv(to_csv(rows), project=project)
     gmv.delete()
 
-    with pytest.raises(ApplicationError, match="Row 3"):
+    with translation.override("en"), pytest.raises(ApplicationError, match="Row 3"):
         csv_io.import_backlog(project=project, actor=member, plan=plan)
     assert not Requirement.objects.filter(project=project).exists()
 
