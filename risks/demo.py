@@ -127,3 +127,41 @@ def _backdate_since(ids: tuple[int, int, int, int], moment) -> None:
     Activity.objects.filter(id__gt=activity).update(at=moment)
     Event.objects.filter(id__gt=event).update(created_at=moment)
     RiskReview.objects.filter(id__gt=review).update(at=moment)
+
+
+# Which demo risks threaten which backlog requirements (by title fragment), so the register
+# shows the work each risk is tied to. Their stories are linked too.
+DEMO_LINKS = {
+    "MALL": [
+        ("秒杀高并发下库存超卖", ["限时秒杀"]),
+        ("大促峰值流量超出系统容量", ["限时秒杀", "优惠券叠加"]),
+        ("个性化推荐模型效果不达预期", ["个性化推荐"]),
+        ("未经单独同意向境外提供个人信息", ["PIPL 隐私弹窗", "跨境直邮"]),
+        ("直播带货第三方 SDK 合规审核延迟", ["直播带货"]),
+        ("会员积分迁移数据不一致", ["会员积分"]),
+        ("支付网关宕机导致无法下单支付", ["免密支付"]),
+    ],
+}
+
+
+def link_demo_risks(projects: dict[str, Project]) -> int:
+    """Tie demo risks to the requirements (and their stories) they threaten. Idempotent:
+    a risk that already has links is left alone."""
+    made = 0
+    for key, pairs in DEMO_LINKS.items():
+        project = projects.get(key)
+        if project is None:
+            continue
+        for risk_title, fragments in pairs:
+            risk = Risk.objects.filter(project=project, title__startswith=risk_title).first()
+            if risk is None or risk.requirements.exists() or risk.work_items.exists():
+                continue
+            for fragment in fragments:
+                requirement = project.requirements.filter(title__contains=fragment).first()
+                if requirement is None:
+                    continue
+                targets = [requirement, *requirement.work_items.select_related("project")]
+                for target in targets:
+                    services.risk_link(risk=risk, actor=risk.owner, target=target)
+                    made += 1
+    return made

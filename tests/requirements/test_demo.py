@@ -30,6 +30,7 @@ from requirements.models import (
     RequirementKPI,
     Status,
 )
+from risks.models import Risk
 
 pytestmark = pytest.mark.django_db
 
@@ -192,3 +193,15 @@ def test_the_backlog_starts_with_the_work_under_way(demo):
     assert backlog[0].priority == "P0"
     assert backlog[-1].status in (Status.DONE, Status.REJECTED)
     assert len({r.rank for r in backlog}) == len(backlog)
+
+
+def test_demo_risks_are_tied_to_the_work_they_threaten(demo):
+    oversell = Risk.objects.get(project__key="MALL", title__startswith="秒杀高并发下库存超卖")
+
+    assert [r.title for r in oversell.requirements.all()] == ["限时秒杀（常态化秒杀频道）"]
+    # The requirement's stories are linked too, so the card panel shows the risk.
+    assert oversell.work_items.exists()
+    assert all(item.requirement.title.startswith("限时秒杀") for item in oversell.work_items.all())
+    assert (
+        Risk.objects.filter(project__key="MALL", requirements__isnull=False).distinct().count() >= 6
+    )

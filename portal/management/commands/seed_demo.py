@@ -12,7 +12,7 @@ from portal.demo import DEMO_PASSWORD, DEMO_USERS, seed_users
 from projects.demo import seed_projects
 from projects.demo_board import seed_boards
 from requirements.demo import seed_requirements
-from risks.demo import seed_risks
+from risks.demo import link_demo_risks, seed_risks
 
 
 class Command(BaseCommand):
@@ -31,6 +31,7 @@ class Command(BaseCommand):
             # After the sprints (stories are promoted into them) and the KPIs (requirements
             # link to them), before the snapshots.
             seed_requirements(users, projects)
+            link_demo_risks(projects)
         # Dashboards read snapshots: compute the last 90 days (idempotent upserts).
         from metrics.snapshots import snapshots_backfill
 
