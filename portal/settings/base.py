@@ -219,6 +219,9 @@ SPECTACULAR_SETTINGS = {
         "PhaseEnum": "projects.models.Phase.choices",
         "RiskStatusEnum": "risks.models.Status.choices",
         "DeliveryStatusEnum": "portal.notifications.models.DeliveryStatus.choices",
+        "KanoAnswerEnum": "requirements.models.Answer.choices",
+        "WsjfScaleEnum": "requirements.models.WSJF_CHOICES",
+        "DepartmentEnum": "portal.models.Department.choices",
     },
 }
 
