@@ -67,6 +67,11 @@ def drag(page, source, target) -> None:
     page.mouse.down()
     page.mouse.move(start["x"] + start["width"] / 2 + 5, start["y"] + start["height"] / 2 - 5)
     page.mouse.move(end["x"] + end["width"] / 2, end["y"] + 4, steps=20)
+    # Let SortableJS settle the row in its new place (it reorders on the move events, and a
+    # loaded CI machine may lag), then nudge once more on the same edge before dropping.
+    page.wait_for_timeout(250)
+    page.mouse.move(end["x"] + end["width"] / 2, end["y"] + 2, steps=2)
+    page.wait_for_timeout(150)
     page.mouse.up()
 
 
