@@ -137,6 +137,15 @@ def activity_record(
     )
 
 
+def activity_for_target(target: models.Model):
+    """The rows about one object, newest first (the index on target type and id)."""
+    return (
+        Activity.objects.filter(target_type=target._meta.label_lower, target_id=str(target.pk))
+        .select_related("actor")
+        .order_by("-at", "-id")
+    )
+
+
 def changed_fields(instance: models.Model, changes: dict[str, Any]) -> tuple[dict, dict]:
     """Apply `changes` to `instance`; return (before, after) of the fields that really changed."""
     before: dict[str, Any] = {}

@@ -15,9 +15,9 @@ from portal import clock
 from portal.errors import ApplicationError
 
 from . import services
-from .api_params import project_param
+from .api_params import ProjectScopedMixin
 from .models import RetroItem, Retrospective, Sprint, SprintScopeChange, SprintState, WorkItem
-from .permissions import can_admin, can_edit, project_get_for_user, projects_visible_to
+from .permissions import can_admin
 from .selectors.board import sprint_burndown
 from .serializers_board import (
     RetroItemSerializer,
@@ -27,41 +27,6 @@ from .serializers_board import (
     WorkItemMoveSerializer,
     WorkItemSerializer,
 )
-
-
-class ProjectScopedMixin:
-    """Lists limited to the caller's projects; `?project=` of another project is a 404;
-    a create names its project and is authorised before the body is validated."""
-
-    project_lookup = "project"
-
-    def _visible(self):
-        return projects_visible_to(self.request.user)
-
-    def scoped(self, qs):
-        project_param(self.request)  # 400 / 404 for a bad or foreign ?project=
-        return qs.filter(**{f"{self.project_lookup}__in": self._visible().values("pk")})
-
-    def require_edit(self, project) -> None:
-        if not can_edit(self.request.user, project):
-            raise PermissionDenied(_("Viewers cannot change this project's work."))
-
-    def update(self, request, *args, **kwargs):
-        # Authorise before validating: a viewer gets 403, never a list of field errors.
-        self.require_edit(self.get_object().project)
-        return super().update(request, *args, **kwargs)
-
-    def create(self, request, *args, **kwargs):
-        raw = request.data.get("project") if hasattr(request.data, "get") else None
-        if raw in (None, ""):
-            raise ValidationError({"project": [_("This field is required.")]})
-        try:
-            project_id = int(raw)
-        except (TypeError, ValueError):
-            raise ValidationError({"project": [_("A project id is a whole number.")]}) from None
-        self._project = project_get_for_user(request.user, pk=project_id)
-        self.require_edit(self._project)
-        return super().create(request, *args, **kwargs)
 
 
 class SprintFilter(django_filters.FilterSet):

@@ -10,6 +10,28 @@ from portal.roles import Role
 from portal.validators import validate_currency, validate_timezone
 
 from .models import Membership, PhaseChange, Project, WorkflowColumn, project_key_validator
+from .permissions import projects_visible_to
+
+
+class VisibleRelationsMixin:
+    """Related ids outside the caller's projects read as "does not exist", never as
+    "belongs elsewhere", so ids don't leak. `visible_relations` maps a field to the project
+    lookup on its model ("" when the field is the project itself)."""
+
+    visible_relations: dict[str, str] = {"project": ""}
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is None:
+            return fields
+        visible = projects_visible_to(request.user).values("pk")
+        for name, lookup in self.visible_relations.items():
+            if name not in fields:
+                continue
+            relation = getattr(fields[name], "child_relation", fields[name])
+            relation.queryset = relation.queryset.filter(**{f"{lookup or 'pk'}__in": visible})
+        return fields
 
 
 class UserBriefSerializer(serializers.ModelSerializer):

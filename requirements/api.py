@@ -14,12 +14,19 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from portal.errors import ApplicationError
-from projects.api_params import project_param
-from projects.permissions import can_admin, can_edit, project_get_for_user, projects_visible_to
+from projects.api_params import ProjectScopedMixin, project_param
+from projects.permissions import can_admin, project_get_for_user, projects_visible_to
 
 from . import services
 from .models import Department, Kano, MoSCoW, Priority, Requirement, RequirementKPI, Status
-from .selectors import SORTS, kano_survey, kano_surveys, requirement_filter, work_item_progress
+from .selectors import (
+    PRIORITY_ORDER,
+    SORTS,
+    kano_survey,
+    kano_surveys,
+    requirement_filter,
+    work_item_progress,
+)
 from .serializers import (
     BulkUpdateSerializer,
     KanoResponseSerializer,
@@ -48,7 +55,7 @@ class RequirementFilter(django_filters.FilterSet):
         return requirement_filter(queryset, {name: value})
 
 
-class RequirementViewSet(viewsets.ModelViewSet):
+class RequirementViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
     """Requirements of the caller's projects. Members write, viewers read, owners delete.
 
     `?ordering=` accepts rank (the backlog order, default), rice_score, wsjf_score,
@@ -57,6 +64,8 @@ class RequirementViewSet(viewsets.ModelViewSet):
 
     serializer_class = RequirementSerializer
     filterset_class = RequirementFilter
+    edit_refusal = _("Viewers cannot change requirements.")
+    project_required_upfront = False
     ordering_fields = ["rank", "rice_score", "wsjf_score", "created_at", "updated_at", "number"]
     ordering = ["rank", "id"]
 
@@ -72,9 +81,7 @@ class RequirementViewSet(viewsets.ModelViewSet):
         if self.action == "list":
             ordering = self.request.query_params.get("ordering", "")
             if ordering.lstrip("-") == "priority":
-                from .selectors import _PRIORITY_ORDER
-
-                queryset = queryset.annotate(priority_order=_PRIORITY_ORDER).order_by(
+                queryset = queryset.annotate(priority_order=PRIORITY_ORDER).order_by(
                     *(("-priority_order",) if ordering.startswith("-") else ("priority_order",)),
                     "rank",
                     "id",
@@ -101,12 +108,6 @@ class RequirementViewSet(viewsets.ModelViewSet):
             RequirementSerializer(page, many=True, context=context).data
         )
 
-    def get_object(self):
-        # update() authorises on the object before DRF fetches it again: fetch it once.
-        if getattr(self, "_object", None) is None:
-            self._object = super().get_object()
-        return self._object
-
     def _fresh(self, pk: int) -> Requirement:
         """The requirement as stored now, with what its answer shows (fixed query count)."""
         return (
@@ -117,42 +118,8 @@ class RequirementViewSet(viewsets.ModelViewSet):
             .get(pk=pk)
         )
 
-    def _require_edit(self, project) -> None:
-        # Asked twice per update (before validation and in perform_update): ask the DB once.
-        allowed = getattr(self, "_can_edit", {})
-        if project.pk not in allowed:
-            allowed[project.pk] = can_edit(self.request.user, project)
-            self._can_edit = allowed
-        if not allowed[project.pk]:
-            raise PermissionDenied(_("Viewers cannot change requirements."))
-
-    def _project_from_body(self, request):
-        raw = request.data.get("project") if hasattr(request.data, "get") else None
-        if raw in (None, ""):
-            return None
-        try:
-            project_id = int(raw)
-        except (TypeError, ValueError):
-            raise ValidationError({"project": [_("A project id is a whole number.")]}) from None
-        project = project_get_for_user(request.user, pk=project_id)
-        self._require_edit(project)
-        return project
-
-    def create(self, request, *args, **kwargs):
-        # Authorise the project before validating: a foreign id and a missing one both 404.
-        self._project = self._project_from_body(request)
-        return super().create(request, *args, **kwargs)
-
-    def update(self, request, *args, **kwargs):
-        # Authorise before validating: a viewer gets 403, never a list of field errors.
-        self._require_edit(self.get_object().project)
-        return super().update(request, *args, **kwargs)
-
     def perform_create(self, serializer):
-        project = getattr(self, "_project", None) or project_get_for_user(
-            self.request.user, pk=serializer.validated_data["project"].pk
-        )
-        self._require_edit(project)
+        project = self.project_for_create(serializer)
         data = dict(serializer.validated_data)
         data.pop("project")
         links = data.pop("kpi_links", None)
@@ -167,7 +134,7 @@ class RequirementViewSet(viewsets.ModelViewSet):
 
     def perform_update(self, serializer):
         requirement = serializer.instance
-        self._require_edit(requirement.project)
+        self.require_edit(requirement.project)
         changes = dict(serializer.validated_data)
         changes.pop("project", None)
         links = changes.pop("kpi_links", None)
@@ -202,7 +169,7 @@ class RequirementViewSet(viewsets.ModelViewSet):
         serializer = KanoResponseSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         if serializer.validated_data.get("respondent_name"):
-            self._require_edit(requirement.project)
+            self.require_edit(requirement.project)
         elif requirement.project.archived:
             raise PermissionDenied(_("This project is archived."))
         answer = services.kano_response_record(
@@ -222,7 +189,7 @@ class RequirementViewSet(viewsets.ModelViewSet):
         if request.method == "GET":
             page = self.paginate_queryset(requirement.comments.select_related("author"))
             return self.get_paginated_response(RequirementCommentSerializer(page, many=True).data)
-        self._require_edit(requirement.project)
+        self.require_edit(requirement.project)
         serializer = RequirementCommentSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         comment = services.requirement_comment_add(
@@ -244,13 +211,13 @@ class RequirementViewSet(viewsets.ModelViewSet):
         data = serializer.validated_data
         if data.get("ids") is not None:
             project = project_get_for_user(request.user, pk=data["project"])
-            self._require_edit(project)
+            self.require_edit(project)
             ordered = services.requirements_reorder(
                 project=project, actor=request.user, ids=data["ids"]
             )
             return Response({"results": [{"id": r.pk, "rank": r.rank} for r in ordered]})
         requirement = self._visible(data["requirement"], "requirement")
-        self._require_edit(requirement.project)
+        self.require_edit(requirement.project)
         neighbours = {}
         for name in ("after", "before"):
             if data.get(name) is not None:
@@ -270,7 +237,7 @@ class RequirementViewSet(viewsets.ModelViewSet):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         project = project_get_for_user(request.user, pk=data["project"])
-        self._require_edit(project)
+        self.require_edit(project)
         updated = services.requirements_bulk_update(
             project=project, actor=request.user, ids=data["ids"], changes=dict(data["changes"])
         )

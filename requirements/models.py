@@ -55,6 +55,11 @@ class Kano(models.TextChoices):
     QUESTIONABLE = "questionable", _("Questionable")
 
 
+def kano_label(value: str | None) -> str:
+    """A Kano category as people read it ("" when there is none)."""
+    return str(Kano(value).label) if value in Kano.values else ""
+
+
 class Priority(models.TextChoices):
     P0 = "P0", "P0"
     P1 = "P1", "P1"

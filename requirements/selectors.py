@@ -12,9 +12,9 @@ from django.db.models import Case, Count, F, IntegerField, Prefetch, Q, QuerySet
 from projects.models import Project, WorkItem
 
 from . import scoring
-from .models import KanoResponse, MoSCoW, Requirement, RequirementKPI, Status
+from .models import BacklogView, KanoResponse, MoSCoW, Requirement, RequirementKPI, Status
 
-_PRIORITY_ORDER = Case(
+PRIORITY_ORDER = Case(
     When(priority="P0", then=Value(0)),
     When(priority="P1", then=Value(1)),
     When(priority="P2", then=Value(2)),
@@ -49,7 +49,7 @@ def requirement_backlog(*, project: Project, filters: dict[str, Any] | None = No
     qs = requirement_filter(qs, filters)
     sort = filters.get("sort") or "rank"
     if sort == "priority":
-        qs = qs.annotate(priority_order=_PRIORITY_ORDER)
+        qs = qs.annotate(priority_order=PRIORITY_ORDER)
     return qs.order_by(*SORTS.get(sort, SORTS["rank"]))
 
 
@@ -187,4 +187,27 @@ def triage_queue(*, project: Project) -> QuerySet:
         Requirement.objects.filter(project=project, status=Status.NEW)
         .select_related("project", "created_by")
         .order_by("created_at", "id")
+    )
+
+
+def requirement_phases(*, project: Project) -> list[int]:
+    """The release phases the project's requirements use, in order (one query)."""
+    return sorted(
+        Requirement.objects.filter(project=project, phase__isnull=False)
+        .order_by()  # the default ordering would put rank into the DISTINCT
+        .values_list("phase", flat=True)
+        .distinct()
+    )
+
+
+def untriaged_count(*, project: Project) -> int:
+    return Requirement.objects.filter(project=project, status=Status.NEW).count()
+
+
+def backlog_views_for(*, project: Project, user: Any) -> QuerySet:
+    """The user's own saved views and those shared with the project."""
+    return (
+        BacklogView.objects.filter(project=project)
+        .filter(Q(owner=user) | Q(shared=True))
+        .select_related("owner")
     )

@@ -6,8 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from projects.permissions import projects_visible_to
-from projects.serializers import UserBriefSerializer
+from projects.serializers import UserBriefSerializer, VisibleRelationsMixin
 
 from .models import Answer, KanoResponse, Requirement, RequirementComment, RequirementKPI
 from .scoring import RICE_IMPACTS
@@ -33,7 +32,7 @@ class TargetKPISerializer(serializers.ModelSerializer):
         fields = ["kpi", "code", "name", "unit", "expected_change", "note"]
 
 
-class RequirementSerializer(serializers.ModelSerializer):
+class RequirementSerializer(VisibleRelationsMixin, serializers.ModelSerializer):
     key = serializers.CharField(read_only=True)
     tags = serializers.ListField(
         child=serializers.CharField(max_length=30), required=False, max_length=12
@@ -118,14 +117,6 @@ class RequirementSerializer(serializers.ModelSerializer):
             "done_at",
             "updated_at",
         ]
-
-    def get_fields(self):
-        fields = super().get_fields()
-        request = self.context.get("request")
-        if request is not None and "project" in fields:
-            # A project the caller cannot see reads as "does not exist", never "elsewhere".
-            fields["project"].queryset = projects_visible_to(request.user)
-        return fields
 
     def validate_impact(self, value):
         if value is not None and value not in RICE_IMPACTS:

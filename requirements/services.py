@@ -590,7 +590,10 @@ def _kpi_links_save(
     existing = (
         {}
         if new  # a requirement created just now has no links yet
-        else {link.kpi_id: link for link in RequirementKPI.objects.filter(requirement=requirement)}
+        else {
+            link.kpi_id: link
+            for link in RequirementKPI.objects.filter(requirement=requirement).select_related("kpi")
+        }
     )
     created, changed = [], []
     for kpi_id, (change, note) in wanted.items():
@@ -613,12 +616,9 @@ def _kpi_links_save(
         removed = [link for kpi_id, link in existing.items() if kpi_id not in wanted]
         if removed:
             RequirementKPI.objects.filter(pk__in=[link.pk for link in removed]).delete()
-    for link in [*existing.values(), *created]:
-        link.kpi = kpis.get(link.kpi_id) or link.kpi
-    kept = [
-        existing.get(kpi_id) or next(c for c in created if c.kpi_id == kpi_id) for kpi_id in wanted
-    ]
-    return kept, removed
+    # Existing links came with their KPI, new ones were built with it.
+    by_kpi = {**existing, **{link.kpi_id: link for link in created}}
+    return [by_kpi[kpi_id] for kpi_id in wanted], removed
 
 
 @transaction.atomic

@@ -21,7 +21,7 @@ from django_htmx.http import trigger_client_event
 
 from portal.errors import ApplicationError
 from portal.forms_util import form_errors_text
-from portal.http import HtmxHttpRequest
+from portal.http import HtmxHttpRequest, query_without
 from portal.roles import Role
 from projects.permissions import can_edit, project_get_for_user
 from projects.tabs import tabs_for
@@ -30,11 +30,14 @@ from . import services
 from .forms import BacklogFilterForm, BulkEditForm, InlineEditForm, SavedViewForm, TriageForm
 from .models import BacklogView, Kano, MoSCoW, Priority, Requirement, Status
 from .selectors import (
+    backlog_views_for,
     kano_surveys,
     moscow_by_phase,
     moscow_counts,
     requirement_backlog,
+    requirement_phases,
     triage_queue,
+    untriaged_count,
     work_item_progress,
 )
 
@@ -42,19 +45,10 @@ PAGE_SIZE = 100
 FILTER_KEYS = ("q", "status", "moscow", "kano", "priority", "phase", "tag", "source_department")
 
 
-def project_phases(project) -> list[int]:
-    return sorted(
-        Requirement.objects.filter(project=project, phase__isnull=False)
-        .order_by()  # the default ordering would put rank into the DISTINCT
-        .values_list("phase", flat=True)
-        .distinct()
-    )
-
-
 def backlog_filters(request, project) -> tuple[BacklogFilterForm, dict]:
     """The filter form bound to the query string, and the filters it accepts (bad values
     are dropped, never an error page: a shared link with a stale filter still opens)."""
-    phases = project_phases(project)
+    phases = requirement_phases(project=project)
     if not request.GET:
         return BacklogFilterForm(phases=phases), {}
     # A multi-select is validated as a whole: drop only its unknown values, so one stale
@@ -67,13 +61,6 @@ def backlog_filters(request, project) -> tuple[BacklogFilterForm, dict]:
     form = BacklogFilterForm(data, phases=phases)
     form.is_valid()
     return form, {k: v for k, v in form.cleaned_data.items() if k not in form.errors}
-
-
-def _query_without(request, *names: str) -> str:
-    query = request.GET.copy()
-    for name in names:
-        query.pop(name, None)
-    return query.urlencode()
 
 
 def _choices(enum) -> list[tuple[str, str]]:
@@ -133,8 +120,8 @@ def _results_context(request, project, filters) -> dict:
         "sort": sort,
         # Dragging sets the rank order; it is only meaningful when the list shows it.
         "draggable": sort == "rank" and can_edit(request.user, project),
-        "query": _query_without(request, "page"),
-        "query_no_sort": _query_without(request, "page", "sort"),
+        "query": query_without(request, "page"),
+        "query_no_sort": query_without(request, "page", "sort"),
     }
 
 
@@ -165,16 +152,13 @@ def backlog_view(request: HtmxHttpRequest, key: str):
             render_to_string("requirements/backlog.html#exports", context, request),
         ]
         return HttpResponse("".join(parts))
-    views = BacklogView.objects.filter(project=project).filter(
-        Q(owner=request.user) | Q(shared=True)
-    )
     context.update(
         {
             "tabs": tabs_for(project, "requirements", request.user),
             "phases": moscow_by_phase(project=project),
-            "saved_views": list(views.select_related("owner")),
-            "untriaged": Requirement.objects.filter(project=project, status=Status.NEW).count(),
-            "save_form": SavedViewForm(initial={"query": _query_without(request, "page")}),
+            "saved_views": list(backlog_views_for(project=project, user=request.user)),
+            "untriaged": untriaged_count(project=project),
+            "save_form": SavedViewForm(initial={"query": query_without(request, "page")}),
             "bulk_moscow": _choices(MoSCoW),
             "active_filters": any(filters.get(k) not in (None, "", []) for k in FILTER_KEYS),
         }

@@ -13,10 +13,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from portal.activity import activity_for_target
 from portal.errors import ApplicationError
 from portal.forms_util import add_service_error
 from portal.http import HtmxHttpRequest
-from portal.models import Activity
 from portal.roles import Role
 from projects.permissions import can_admin, can_edit, project_get_for_user
 from projects.tabs import tabs_for
@@ -30,7 +30,7 @@ from .forms import (
     RejectForm,
     RequirementForm,
 )
-from .models import Kano, KanoResponse, Requirement, RequirementKPI, Status
+from .models import KanoResponse, Requirement, RequirementKPI, Status, kano_label
 from .selectors import kano_scatter, kano_survey
 from .views import requirement_for
 
@@ -98,22 +98,19 @@ def requirement_edit_view(request: HtmxHttpRequest, key: str, number: int):
 def _detail_context(request, project, requirement, **forms) -> dict:
     links = list(requirement.kpi_links.select_related("kpi"))
     survey = kano_survey(requirement)
-    history = Activity.objects.filter(
-        target_type=Requirement._meta.label_lower, target_id=str(requirement.pk)
-    ).select_related("actor")
     return {
         "project": project,
         "requirement": requirement,
         "tabs": tabs_for(project, "requirements", request.user),
         "links": links,
         "survey": survey,
-        "survey_kano": scoring_label(survey["category"]),
+        "survey_kano": kano_label(survey["category"]),
         "work_items": list(
             requirement.work_items.select_related("column", "sprint", "assignee").order_by("number")
         ),
         "comments": list(requirement.comments.select_related("author")),
         "risks": list(requirement.risks.order_by("-score", "number")),
-        "history": list(history.order_by("-at", "-id")[:50]),
+        "history": list(activity_for_target(requirement)[:50]),
         "can_edit": can_edit(request.user, project),
         "can_delete": can_admin(request.user, project),
         "kpi_form": forms.get("kpi_form") or KPILinkForm(project=project),
@@ -122,10 +119,6 @@ def _detail_context(request, project, requirement, **forms) -> dict:
         "reject_form": forms.get("reject_form") or RejectForm(),
         "open_statuses": [s for s in Status if s != requirement.status],
     }
-
-
-def scoring_label(category: str | None) -> str:
-    return str(Kano(category).label) if category in Kano.values else ""
 
 
 @login_required
@@ -264,17 +257,12 @@ def _survey_context(request, project, requirement, form=None) -> dict:
         "answers": answers,
         "mine": mine,
         "survey": survey,
-        "survey_kano": scoring_label(survey["category"]),
+        "survey_kano": kano_label(survey["category"]),
         "form": form or KanoAnswerForm(initial=initial),
         "can_edit": can_edit(request.user, project),
         "can_answer": not project.archived,
         "classes": [
-            ("A", _("Attractive")),
-            ("O", _("Performance")),
-            ("M", _("Must-be")),
-            ("I", _("Indifferent")),
-            ("R", _("Reverse")),
-            ("Q", _("Questionable")),
+            (letter, kano_label(scoring.CLASS_TO_KANO[letter])) for letter in scoring.CLASSES
         ],
         "survey_url": request.build_absolute_uri(
             reverse("requirements:survey", args=[project.key, requirement.number])
@@ -357,7 +345,7 @@ def kano_overview_view(request: HtmxHttpRequest, key: str):
     project = project_get_for_user(request.user, key=key)
     points = kano_scatter(project=project)
     for point in points:
-        point["category_label"] = scoring_label(point["category"])
+        point["category_label"] = kano_label(point["category"])
         point["url"] = reverse("requirements:survey", args=[project.key, point["number"]])
     return render(
         request,

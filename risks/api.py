@@ -16,9 +16,9 @@ from rest_framework.response import Response
 
 from portal import clock
 from portal.roles import Role
-from projects.api_params import project_param
+from projects.api_params import ProjectScopedMixin, project_param
 from projects.models import WorkItem
-from projects.permissions import can_admin, can_edit, project_get_for_user, projects_visible_to
+from projects.permissions import can_admin, project_get_for_user, projects_visible_to
 from requirements.models import Requirement
 
 from . import services
@@ -55,11 +55,13 @@ class RiskFilter(django_filters.FilterSet):
         return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
 
 
-class RiskViewSet(viewsets.ModelViewSet):
+class RiskViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
     """Risks of the caller's projects. Members write, viewers read, owners delete."""
 
     serializer_class = RiskSerializer
     filterset_class = RiskFilter
+    edit_refusal = _("Viewers cannot change risks.")
+    project_required_upfront = False
     ordering_fields = ["score", "number", "next_review_date", "updated_at", "probability", "impact"]
     ordering = ["-score", "number"]
 
@@ -75,39 +77,8 @@ class RiskViewSet(viewsets.ModelViewSet):
             )
         )
 
-    def get_object(self):
-        # update() authorises on the object before DRF fetches it again: fetch it once.
-        if getattr(self, "_object", None) is None:
-            self._object = super().get_object()
-        return self._object
-
-    def _require_edit(self, project) -> None:
-        if not can_edit(self.request.user, project):
-            raise PermissionDenied(_("Viewers cannot change risks."))
-
-    def update(self, request, *args, **kwargs):
-        # Authorise before validating: a viewer gets 403, never a list of field errors.
-        self._require_edit(self.get_object().project)
-        return super().update(request, *args, **kwargs)
-
-    def create(self, request, *args, **kwargs):
-        # Authorise the project before validating: an id that exists elsewhere and one
-        # that does not exist must look the same (404) to someone outside it.
-        raw = request.data.get("project") if hasattr(request.data, "get") else None
-        if raw not in (None, ""):
-            try:
-                project_id = int(raw)
-            except (TypeError, ValueError):
-                raise ValidationError({"project": [_("A project id is a whole number.")]}) from None
-            self._project = project_get_for_user(request.user, pk=project_id)
-            self._require_edit(self._project)
-        return super().create(request, *args, **kwargs)
-
     def perform_create(self, serializer):
-        project = getattr(self, "_project", None) or project_get_for_user(
-            self.request.user, pk=serializer.validated_data["project"].pk
-        )
-        self._require_edit(project)
+        project = self.project_for_create(serializer)
         data = dict(serializer.validated_data)
         data.pop("project")
         links = {k: data.pop(k) for k in ("work_items", "requirements") if k in data}
@@ -119,7 +90,7 @@ class RiskViewSet(viewsets.ModelViewSet):
 
     def perform_update(self, serializer):
         risk = serializer.instance
-        self._require_edit(risk.project)
+        self.require_edit(risk.project)
         changes = dict(serializer.validated_data)
         changes.pop("project", None)
         links = {k: changes.pop(k) for k in ("work_items", "requirements") if k in changes}
@@ -156,7 +127,7 @@ class RiskViewSet(viewsets.ModelViewSet):
         if request.method == "GET":
             page = self.paginate_queryset(risk.reviews.select_related("reviewer"))
             return self.get_paginated_response(RiskReviewSerializer(page, many=True).data)
-        self._require_edit(risk.project)
+        self.require_edit(risk.project)
         serializer = RiskReviewSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         review = services.risk_review(risk=risk, actor=request.user, **serializer.validated_data)

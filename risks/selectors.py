@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from projects.models import Project
+from projects.models import Project, WorkItem
 
 from .models import ACTIVE_STATUSES, Risk, RiskHistory
 
@@ -100,3 +100,21 @@ def risk_exposure_trend(*, project: Project, days: int = 90) -> list[tuple[date,
         series.append((day, exposure))
         day += timedelta(days=1)
     return series
+
+
+def work_by_key(*, project: Project, key: str) -> Any:
+    """A work item ("MALL-42" or "42") or requirement ("MALL-R3" or "R3") of this project,
+    or None: what a risk can be linked to."""
+    text = (key or "").strip().upper()
+    prefix = f"{project.key}-"
+    if text.startswith(prefix):
+        text = text[len(prefix) :]
+    if text.startswith("R") and text[1:].isdigit():
+        return project.requirements.filter(number=int(text[1:])).select_related("project").first()
+    if text.isdigit():
+        return (
+            WorkItem.objects.filter(project=project, number=int(text))
+            .select_related("project")
+            .first()
+        )
+    return None

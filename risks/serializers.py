@@ -5,14 +5,19 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from projects.models import WorkItem
-from projects.permissions import projects_visible_to
-from projects.serializers import UserBriefSerializer
+from projects.serializers import UserBriefSerializer, VisibleRelationsMixin
 from requirements.models import Requirement
 
 from .models import Level, Risk, RiskHistory, RiskReview
 
 
-class RiskSerializer(serializers.ModelSerializer):
+class RiskSerializer(VisibleRelationsMixin, serializers.ModelSerializer):
+    visible_relations = {
+        "project": "",
+        "work_items": "project",
+        "requirements": "project",
+    }
+
     key = serializers.CharField(read_only=True)
     score = serializers.IntegerField(read_only=True)
     level = serializers.ChoiceField(choices=Level.choices, read_only=True)
@@ -37,21 +42,6 @@ class RiskSerializer(serializers.ModelSerializer):
         queryset=Requirement.objects.all(),
         help_text=_("Ids of the backlog requirements this risk is tied to."),
     )
-
-    def get_fields(self):
-        fields = super().get_fields()
-        request = self.context.get("request")
-        if request is not None:
-            # Ids outside the caller's projects read as "does not exist", never "elsewhere".
-            visible = projects_visible_to(request.user).values("pk")
-            fields["work_items"].child_relation.queryset = WorkItem.objects.filter(
-                project__in=visible
-            )
-            fields["requirements"].child_relation.queryset = Requirement.objects.filter(
-                project__in=visible
-            )
-            fields["project"].queryset = projects_visible_to(request.user)
-        return fields
 
     class Meta:
         model = Risk

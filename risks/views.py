@@ -25,10 +25,9 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from portal.errors import ApplicationError
 from portal.forms_util import add_service_error
-from portal.http import HtmxHttpRequest
+from portal.http import HtmxHttpRequest, query_without
 from portal.models import Event
 from portal.roles import Role
-from projects.models import WorkItem
 from projects.permissions import can_admin, can_edit, project_get_for_user
 from projects.tabs import tabs_for
 
@@ -36,7 +35,13 @@ from . import services
 from .forms import RiskFilterForm, RiskForm, RiskInlineForm, RiskReviewForm
 from .models import Level, Risk, Status
 from .scoring import risk_level
-from .selectors import risk_counts_by_level, risk_exposure_trend, risk_heatmap, risk_register
+from .selectors import (
+    risk_counts_by_level,
+    risk_exposure_trend,
+    risk_heatmap,
+    risk_register,
+    work_by_key,
+)
 
 PAGE_SIZE = 50
 RISK_EVENTS = ["risk.created", "risk.escalated", "risk.review_overdue", "risk.occurred"]
@@ -45,13 +50,6 @@ RISK_EVENTS = ["risk.created", "risk.escalated", "risk.review_overdue", "risk.oc
 def _filters(request, project):
     form = RiskFilterForm(request.GET or None, project=project)
     return form, (form.cleaned_data if form.is_valid() else {})
-
-
-def _query_without(request, *names: str) -> str:
-    query = request.GET.copy()
-    for name in names:
-        query.pop(name, None)
-    return query.urlencode()
 
 
 def _heatmap_context(project, filters):
@@ -92,8 +90,8 @@ def _register_context(request, project):
         "can_edit": can_edit(request.user, project),
         "statuses": Status.choices,
         "scale": range(1, 6),
-        "query": _query_without(request, "page"),
-        "query_no_cell": _query_without(request, "page", "probability", "impact"),
+        "query": query_without(request, "page"),
+        "query_no_cell": query_without(request, "page", "probability", "impact"),
         "sort": filters.get("sort") or "score",
         **_heatmap_context(project, filters),
     }
@@ -277,30 +275,13 @@ def risk_review_view(request: HtmxHttpRequest, key: str, number: int):
     )
 
 
-def _work_by_key(project, raw: str):
-    """A card ("MALL-42" or "42") or a requirement ("MALL-R3" or "R3") of this project."""
-    text = (raw or "").strip().upper()
-    prefix = f"{project.key}-"
-    if text.startswith(prefix):
-        text = text[len(prefix) :]
-    if text.startswith("R") and text[1:].isdigit():
-        return project.requirements.filter(number=int(text[1:])).select_related("project").first()
-    if text.isdigit():
-        return (
-            WorkItem.objects.filter(project=project, number=int(text))
-            .select_related("project")
-            .first()
-        )
-    return None
-
-
 @login_required
 @require_POST
 def risk_link_view(request: HtmxHttpRequest, key: str, number: int):
     """Link a work item or requirement by its key; `unlink=<key>` removes a link."""
     project, risk = _risk_for(request, key, number, need=Role.MEMBER)
     raw = request.POST.get("unlink") or request.POST.get("target", "")
-    target = _work_by_key(project, raw)
+    target = work_by_key(project=project, key=raw)
     if target is None:
         error = _("No work item or requirement %(key)s in this project.") % {"key": raw.strip()}
         risk.refresh_from_db()

@@ -6,7 +6,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from requirements.models import Kano, MoSCoW, Status, phase_label
+from requirements.models import MoSCoW, Status, kano_label, phase_label
 
 register = template.Library()
 
@@ -58,9 +58,9 @@ def moscow_label(value: str) -> str:
     return str(MoSCoW(value).label) if value in MoSCoW.values else "—"
 
 
-@register.filter
-def kano_label(value: str) -> str:
-    return str(Kano(value).label) if value in Kano.values else "—"
+@register.filter(name="kano_label")
+def kano_label_filter(value: str) -> str:
+    return kano_label(value) or "—"
 
 
 @register.filter
