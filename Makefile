@@ -19,27 +19,30 @@ DEPLOY_CHECK_ENV := DJANGO_SETTINGS_MODULE=portal.settings.production \
 	SECRET_KEY=deploy-check-example-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz \
 	ALLOWED_HOSTS=portal.example.com DATABASE_URL=sqlite:///$(CURDIR)/.deploy-check.sqlite3
 
-.PHONY: run test lint bench messages demo clean
+.PHONY: run test lint bench messages demo clean api-fuzz
 
+# Installs print only on failure (the build backend's banners help no newcomer).
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "Creating $(VENV) ..."
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip >$(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
 
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
-	touch $@
+	@echo "Installing the portal's dependencies (the first time takes a minute) ..."
+	@$(BIN)/pip install --quiet -e . >$(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
+	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[test]"
-	touch $@ $(VENV)/.installed-run
+	@echo "Installing the portal's test dependencies ..."
+	@$(BIN)/pip install --quiet -e ".[test]" >$(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
+	@touch $@ $(VENV)/.installed-run
 
 ## run: install, migrate, seed the demo, serve at http://127.0.0.1:$(PORT) with the periodic jobs
 run: $(VENV)/.installed-run
-	$(BIN)/python scripts/compile_messages.py
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
-	@echo ""
-	@echo "Portal: http://127.0.0.1:$(PORT)/   API docs: http://127.0.0.1:$(PORT)/api/docs/"
+	@$(BIN)/python scripts/compile_messages.py
+	@echo "Preparing the database ..."
+	@$(BIN)/python manage.py migrate --noinput --verbosity 0
+	@$(BIN)/python manage.py seed_demo
 	@scripts/run_local.sh $(PORT)
 
 ## test: lint, migration and deploy checks, then the suite on PostgreSQL, Redis, Celery and Chromium
@@ -53,8 +56,14 @@ test: $(VENV)/.installed-test
 	rm -f .deploy-check.sqlite3
 	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 	$(BIN)/python scripts/with_services.py -- $(BIN)/pytest $(PYTEST_ARGS)
+	@echo "--- schemathesis: the live API on PostgreSQL + Redis, every check and phase ---"
+	$(BIN)/python scripts/with_services.py -- $(BIN)/python scripts/api_fuzz.py
 	@echo "--- SQLite smoke set (the embedded default) ---"
 	env -u TEST_DATABASE_URL -u TEST_REDIS_URL $(BIN)/pytest -m "not integration and not e2e" -q $(SMOKE)
+
+## api-fuzz: only the schemathesis step of `make test` (API_FUZZ_EXAMPLES, API_FUZZ_SEED)
+api-fuzz: $(VENV)/.installed-test
+	$(BIN)/python scripts/with_services.py -- $(BIN)/python scripts/api_fuzz.py
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
@@ -73,4 +82,4 @@ demo: $(VENV)/.installed-run
 	$(BIN)/python manage.py seed_demo
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache db.sqlite3 test.sqlite3 .deploy-check.sqlite3 celerybeat-schedule*
+	rm -rf $(VENV) staticfiles .pytest_cache db.sqlite3 test.sqlite3 .deploy-check.sqlite3 celerybeat-schedule* .api-fuzz .schemathesis

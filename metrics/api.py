@@ -10,7 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from projects.api_params import project_param
+from projects.api_params import AtomicWritesMixin, project_param
 from projects.permissions import project_get_for_user
 
 from . import services
@@ -31,6 +31,8 @@ def _project_of(request):
     if raw in (None, ""):
         return None
     try:
+        if isinstance(raw, bool):  # JSON true is not project 1
+            raise TypeError
         return project_get_for_user(request.user, pk=int(raw))
     except (TypeError, ValueError):
         raise ValidationError({"project": [_("A project id is a whole number.")]}) from None
@@ -41,8 +43,10 @@ class PointsInput(serializers.Serializer):
     value = serializers.DecimalField(max_digits=18, decimal_places=4)
 
 
-class KPIViewSet(viewsets.ModelViewSet):
+class KPIViewSet(AtomicWritesMixin, viewsets.ModelViewSet):
     """KPIs: company-wide (staff change them) or per project (members change them)."""
+
+    ordering_fields = ["name", "code", "created_at", "id"]
 
     serializer_class = KPISerializer
     filterset_fields = ["project", "code", "unit", "source"]
@@ -106,8 +110,10 @@ class KPIViewSet(viewsets.ModelViewSet):
         return Response({"saved": len(points)}, status=status.HTTP_200_OK)
 
 
-class ObjectiveViewSet(viewsets.ModelViewSet):
+class ObjectiveViewSet(AtomicWritesMixin, viewsets.ModelViewSet):
     """Objectives with their key results, `progress` (0–1) and `status`."""
+
+    ordering_fields = ["period", "title", "created_at", "id"]
 
     serializer_class = ObjectiveSerializer
     filterset_fields = ["period", "level", "project", "department"]
@@ -151,11 +157,13 @@ class ObjectiveViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         if not can_edit_objective(self.request.user, instance):
             raise PermissionDenied(_("You cannot change this objective."))
-        instance.delete()
+        services.objective_delete(objective=instance, actor=self.request.user)
 
 
-class KeyResultViewSet(viewsets.ModelViewSet):
+class KeyResultViewSet(AtomicWritesMixin, viewsets.ModelViewSet):
     """Key results: `current` is manual unless linked to a `kpi` (then it follows the KPI)."""
+
+    ordering_fields = ["title", "created_at", "id"]
 
     serializer_class = KeyResultSerializer
     filterset_fields = ["objective", "kpi"]
@@ -179,6 +187,8 @@ class KeyResultViewSet(viewsets.ModelViewSet):
         # A hidden objective and a missing one look the same: 404.
         raw = request.data.get("objective") if hasattr(request.data, "get") else None
         try:
+            if isinstance(raw, bool):  # JSON true is not objective 1
+                raise TypeError
             objective_id = int(raw)
         except (TypeError, ValueError):
             raise ValidationError(
@@ -210,9 +220,10 @@ class KeyResultViewSet(viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         self._require(instance.objective)
-        instance.delete()
+        services.key_result_delete(key_result=instance, actor=self.request.user)
 
-    @extend_schema(request=CheckInSerializer, responses=CheckInSerializer(many=True))
+    @extend_schema(methods=["GET"], responses=CheckInSerializer(many=True))
+    @extend_schema(methods=["POST"], request=CheckInSerializer, responses={201: CheckInSerializer})
     @action(detail=True, methods=["get", "post"], url_path="check-ins")
     def check_ins(self, request, pk=None):
         kr = self.get_object()

@@ -26,8 +26,10 @@ class MetricsConfig(AppConfig):
                 "kpi.points_saved": _("%(actor)s recorded values for %(target)s"),
                 "objective.created": _("%(actor)s set the objective %(target)s"),
                 "objective.updated": _("%(actor)s changed the objective %(target)s"),
+                "objective.deleted": _("%(actor)s deleted the objective %(target)s"),
                 "key_result.created": _("%(actor)s added the key result %(target)s"),
                 "key_result.updated": _("%(actor)s changed the key result %(target)s"),
+                "key_result.deleted": _("%(actor)s deleted the key result %(target)s"),
                 "key_result.checked_in": _("%(actor)s checked in on %(target)s"),
             }
         )

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
+from portal.validators import year_in_range
+
 GREEN, AMBER, RED = "green", "amber", "red"
 ON_TRACK, AT_RISK, OFF_TRACK = "on_track", "at_risk", "off_track"
 PERIOD_RE = re.compile(
@@ -45,6 +47,14 @@ def kpi_status(latest: Decimal | None, target: Decimal | None, direction: str) -
         return GREEN
     band = abs(target) * Decimal("0.10")
     return AMBER if abs(latest - target) <= band else RED
+
+
+def valid_period(raw: str | None) -> str | None:
+    """`raw` when it is a well-formed period in a year people plan in, else None."""
+    match = PERIOD_RE.match(raw or "")
+    if match is None or not year_in_range(int(match["year"])):
+        return None
+    return raw
 
 
 def period_bounds(period: str) -> tuple[date, date]:

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from portal.validators import currency_choices
+from portal.validators import currency_choices, validate_date_in_range
 from projects.forms import DateInput
 
 from .models import KPI, Level, Objective, Unit
@@ -28,7 +28,7 @@ class KPIForm(forms.ModelForm):
 
 
 class PointForm(forms.Form):
-    date = forms.DateField(label=_("date"), widget=DateInput())
+    date = forms.DateField(label=_("date"), widget=DateInput(), validators=[validate_date_in_range])
     value = forms.DecimalField(label=_("value"), max_digits=18, decimal_places=4)
 
 

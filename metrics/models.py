@@ -9,7 +9,13 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Department
-from portal.validators import validate_currency
+from portal.validators import (
+    MAX_YEAR,
+    MIN_YEAR,
+    validate_currency,
+    validate_date_in_range,
+    validate_year,
+)
 
 from .calculations import PERIOD_RE
 
@@ -93,7 +99,7 @@ class KPIDataPoint(models.Model):
     kpi = models.ForeignKey(
         KPI, on_delete=models.CASCADE, related_name="points", verbose_name=_("KPI")
     )
-    date = models.DateField(_("date"))
+    date = models.DateField(_("date"), validators=[validate_date_in_range])
     value = models.DecimalField(_("value"), max_digits=18, decimal_places=4)
     currency = models.CharField(_("currency"), max_length=3, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -121,10 +127,19 @@ period_validator = RegexValidator(
 )
 
 
+def validate_period_year(value: str) -> None:
+    """The year of a well-formed period is a year people plan in (0000-Q1 has no dates)."""
+    match = PERIOD_RE.match(value or "")
+    if match:
+        validate_year(int(match["year"]))
+
+
 class Objective(models.Model):
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
-    period = models.CharField(_("period"), max_length=8, validators=[period_validator])
+    period = models.CharField(
+        _("period"), max_length=8, validators=[period_validator, validate_period_year]
+    )
     level = models.CharField(
         _("level"), max_length=10, choices=Level.choices, default=Level.COMPANY
     )
@@ -156,7 +171,14 @@ class Objective(models.Model):
                 condition=(Q(level="project") & Q(project__isnull=False))
                 | (~Q(level="project") & Q(project__isnull=True)),
                 name="objective_project_matches_level",
-            )
+            ),
+            # The last line behind the validators: a period such as 2026-Q4 sorts as text
+            # between "2000-" and "2101-" exactly when its year is in MIN_YEAR–MAX_YEAR.
+            models.CheckConstraint(
+                condition=Q(period__gte=f"{MIN_YEAR}-", period__lt=f"{MAX_YEAR + 1}-"),
+                name="objective_period_year_in_range",
+                violation_error_message=_("Use a period in the years 2000 to 2100."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -328,7 +350,7 @@ class ExchangeRate(models.Model):
     """
 
     currency = models.CharField(_("currency"), max_length=3, validators=[validate_currency])
-    date = models.DateField(_("valid from"))
+    date = models.DateField(_("valid from"), validators=[validate_date_in_range])
     cny_per_unit = models.DecimalField(
         _("CNY per unit"),
         max_digits=14,

@@ -3,12 +3,13 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
+from portal.api.fields import StrictModelSerializer
 from projects.serializers import UserBriefSerializer
 
 from .models import KPI, CheckIn, KeyResult, KPIDataPoint, Objective
 
 
-class KPISerializer(serializers.ModelSerializer):
+class KPISerializer(StrictModelSerializer):
     latest_value = serializers.DecimalField(
         max_digits=18, decimal_places=4, read_only=True, allow_null=True
     )
@@ -43,14 +44,14 @@ class KPISerializer(serializers.ModelSerializer):
         return kpi_status(getattr(kpi, "latest_value", None), kpi.target, kpi.direction)
 
 
-class KPIDataPointSerializer(serializers.ModelSerializer):
+class KPIDataPointSerializer(StrictModelSerializer):
     class Meta:
         model = KPIDataPoint
         fields = ["date", "value", "currency", "updated_at"]
         read_only_fields = fields
 
 
-class KeyResultSerializer(serializers.ModelSerializer):
+class KeyResultSerializer(StrictModelSerializer):
     owner = serializers.PrimaryKeyRelatedField(
         queryset=get_user_model().objects.filter(is_active=True), required=False, allow_null=True
     )
@@ -102,7 +103,7 @@ class KeyResultSerializer(serializers.ModelSerializer):
         return None if value is None else str(value)
 
 
-class ObjectiveSerializer(serializers.ModelSerializer):
+class ObjectiveSerializer(StrictModelSerializer):
     owner = serializers.PrimaryKeyRelatedField(
         queryset=get_user_model().objects.filter(is_active=True), required=False
     )
@@ -146,8 +147,8 @@ class ObjectiveSerializer(serializers.ModelSerializer):
         return self._ensure(objective).status
 
 
-class CheckInSerializer(serializers.ModelSerializer):
-    author = UserBriefSerializer(read_only=True)
+class CheckInSerializer(StrictModelSerializer):
+    author = UserBriefSerializer(read_only=True, allow_null=True)
     confidence = serializers.IntegerField(min_value=1, max_value=10)
 
     class Meta:

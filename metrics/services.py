@@ -15,6 +15,7 @@ from portal import clock
 from portal.activity import activity_record
 from portal.errors import ApplicationError
 from portal.events import emit
+from portal.validators import MAX_YEAR, MIN_YEAR, year_in_range
 
 from .calculations import RED, kpi_status
 from .models import KPI, CheckIn, KeyResult, KPIDataPoint, Objective, Source
@@ -107,6 +108,10 @@ def _parse_rows(kpi: KPI, rows: Any) -> tuple[list[tuple[date, Decimal, str]], d
             day = None
         if day is None:
             row_errors["date"] = [_("Not a real date (YYYY-MM-DD).")]
+        elif not year_in_range(day.year):
+            row_errors["date"] = [
+                _("Use a year from %(min)s to %(max)s.") % {"min": MIN_YEAR, "max": MAX_YEAR}
+            ]
         elif day in seen:
             row_errors["date"] = [_("This date is also in row %(row)s.") % {"row": seen[day] + 1}]
         raw_value = row.get("value")
@@ -284,6 +289,47 @@ def objective_update(*, objective: Objective, actor: Any, **changes: Any) -> Obj
     return objective
 
 
+@transaction.atomic
+def objective_delete(*, objective: Objective, actor: Any) -> None:
+    """Remove an objective with its key results and their check-ins. What it was stays in
+    the activity log: the objective and each key result as they stood."""
+    # of=self: PostgreSQL cannot lock the empty side of the (nullable) project join.
+    objective = (
+        Objective.objects.select_for_update(of=("self",))
+        .select_related("project", "owner")
+        .get(pk=objective.pk)
+    )
+    key_results = list(objective.key_results.select_related("kpi").order_by("id"))
+    activity_record(
+        actor=actor,
+        verb="objective.deleted",
+        target=objective,
+        project=objective.project,
+        before={
+            "title": objective.title,
+            "description": objective.description,
+            "period": objective.period,
+            "level": objective.level,
+            "department": objective.department,
+            "owner": objective.owner.label,
+            "key_results": [_kr_state(kr) for kr in key_results],
+        },
+    )
+    objective.delete()
+
+
+def _kr_state(kr: KeyResult) -> dict[str, Any]:
+    return {
+        "title": kr.title,
+        "start": str(kr.start),
+        "target": str(kr.target),
+        "current": None if kr.current is None else str(kr.current),
+        "kpi": kr.kpi.code if kr.kpi_id else None,
+        "unit": kr.unit,
+        "weight": str(kr.weight),
+    }
+
+
 def _clean_kr(kr: KeyResult) -> None:
     if kr.target == kr.start:
         raise ApplicationError(_("The target must differ from the start."), field="target")
@@ -318,6 +364,29 @@ def key_result_update(*, key_result: KeyResult, actor: Any, **changes: Any) -> K
     kr.save()
     activity_record(actor=actor, verb="key_result.updated", target=kr, project=kr.objective.project)
     return kr
+
+
+@transaction.atomic
+def key_result_delete(*, key_result: KeyResult, actor: Any) -> None:
+    """Remove a key result with its check-ins; its last state stays in the activity log."""
+    kr = (
+        KeyResult.objects.select_for_update(of=("self",))
+        .select_related("objective__project", "kpi", "owner")
+        .get(pk=key_result.pk)
+    )
+    activity_record(
+        actor=actor,
+        verb="key_result.deleted",
+        target=kr,
+        project=kr.objective.project,
+        before={
+            **_kr_state(kr),
+            "objective": kr.objective.title,
+            "owner": kr.owner.label if kr.owner else None,
+            "check_ins": kr.check_ins.count(),
+        },
+    )
+    kr.delete()
 
 
 @transaction.atomic

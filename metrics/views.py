@@ -16,10 +16,12 @@ from django.views.decorators.http import require_http_methods
 from portal import clock
 from portal.errors import ApplicationError
 from portal.forms_util import add_service_error, form_errors_text
+from portal.http import id_or_none
 from projects.models import Membership
 from projects.permissions import can_edit, projects_visible_to
 
 from . import services
+from .calculations import valid_period
 from .engineering import ENGINEERING_KPIS, engineering_kpis_enable
 from .forms import CheckInForm, KeyResultForm, KPIForm, ObjectiveForm, PointForm, TemplatesForm
 from .models import KPI, KeyResult, Source
@@ -87,7 +89,7 @@ def kpi_board_view(request):
                 return _back(project)
             elif action == "csv":
                 kpi = get_object_or_404(
-                    KPI.objects.filter(project=project), pk=request.POST.get("kpi")
+                    KPI.objects.filter(project=project), pk=id_or_none(request.POST.get("kpi"))
                 )
                 upload = request.FILES.get("file")
                 rows, problem = _csv_rows(upload)
@@ -115,7 +117,7 @@ def kpi_board_view(request):
                 return _back(project)
             elif action == "point":
                 kpi = get_object_or_404(
-                    KPI.objects.filter(project=project), pk=request.POST.get("kpi")
+                    KPI.objects.filter(project=project), pk=id_or_none(request.POST.get("kpi"))
                 )
                 point = PointForm(request.POST, prefix=f"p{kpi.pk}")
                 if kpi.source == Source.COMPUTED:
@@ -211,7 +213,8 @@ def _back(project):
 @login_required
 @require_http_methods(["GET", "POST"])
 def okr_board_view(request):
-    period = request.GET.get("period") or _current_quarter()
+    # A period outside the planning years (?period=0000-Q1) shows the current quarter.
+    period = valid_period(request.GET.get("period")) or _current_quarter()
     editable_projects = [
         p
         for p in projects_visible_to(request.user).filter(archived=False)
@@ -298,7 +301,7 @@ def _kr_action(request, action, period):
     back = HttpResponseRedirect(f"{reverse('metrics:okrs')}?period={period}")
     if action == "kr":
         objective = get_object_or_404(
-            objectives_visible_to(request.user), pk=request.POST.get("objective")
+            objectives_visible_to(request.user), pk=id_or_none(request.POST.get("objective"))
         )
         if not can_edit_objective(request.user, objective):
             messages.error(request, _("You cannot change this objective."))
@@ -329,7 +332,7 @@ def _kr_action(request, action, period):
         KeyResult.objects.filter(
             objective__in=objectives_visible_to(request.user).values("pk")
         ).select_related("objective"),
-        pk=request.POST.get("key_result"),
+        pk=id_or_none(request.POST.get("key_result")),
     )
     if not (can_edit_objective(request.user, kr.objective) or kr.owner_id == request.user.pk):
         messages.error(request, _("You cannot check in on this key result."))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, OuterRef, Q, Subquery, Sum
@@ -13,12 +13,14 @@ from django.utils import timezone
 
 from portal import clock
 from portal.models import Department
+from portal.validators import parse_date_in_range
 from projects.models import ColumnCategory, Sprint, SprintState, WorkItem
 from projects.permissions import project_get_for_user, projects_visible_to
 from projects.selectors.board import sprint_burndown, velocity_history
 from projects.tabs import tabs_for
 from risks.models import ACTIVE_STATUSES, Risk
 
+from .calculations import valid_period
 from .currency import Rates, to_reporting_currency
 from .models import DailyReport, ProjectSnapshot
 from .selectors import kpi_list, objectives_for, with_tiles
@@ -99,10 +101,9 @@ def project_dashboard_view(request, key: str):
 @login_required
 def daily_report_view(request, key: str, day: str):
     project = project_get_for_user(request.user, key=key)
-    try:
-        day_value = date.fromisoformat(day)
-    except ValueError:
-        raise Http404("No such report") from None
+    day_value = parse_date_in_range(day)
+    if day_value is None:
+        raise Http404("No such report")
     report = get_object_or_404(DailyReport, project=project, date=day_value)
     reports = list(
         DailyReport.objects.filter(project=project)
@@ -126,7 +127,9 @@ def daily_report_view(request, key: str, day: str):
 def executive_dashboard_view(request):
     """The portfolio, OKRs, KPIs and top risks of everything the person may see."""
     today = timezone.localdate(clock.now())  # the person's own time zone
-    period = request.GET.get("period") or f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+    period = (
+        valid_period(request.GET.get("period")) or f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+    )
     department = request.GET.get("department") or ""
     rates = Rates()
     currency = request.GET.get("currency") or "CNY"

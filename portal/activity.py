@@ -106,6 +106,8 @@ def _jsonable(value: Any) -> Any:
         return str(value)
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if isinstance(value, (str, int, float, bool)) or value is None:

@@ -1,8 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .models import Activity, SchedulerHeartbeat, User
+from .signin import user_signin_unlock
 
 
 @admin.register(User)
@@ -26,6 +28,20 @@ class UserAdmin(DjangoUserAdmin):
         *DjangoUserAdmin.add_fieldsets,
         (_("Portal"), {"fields": ("display_name", "email", "department", "language", "timezone")}),
     )
+    actions = ["unlock_signin"]
+
+    @admin.action(description=_("Unlock sign-in"), permissions=["change"])
+    def unlock_signin(self, request, queryset):
+        count = user_signin_unlock(users=queryset, actor=request.user)
+        self.message_user(
+            request,
+            ngettext(
+                "Sign-in unlocked for %(count)d user.",
+                "Sign-in unlocked for %(count)d users.",
+                count,
+            )
+            % {"count": count},
+        )
 
 
 @admin.register(Activity)

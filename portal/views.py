@@ -20,6 +20,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from .errors import ApplicationError
 from .forms import ProfileForm
 from .models import Language, SchedulerHeartbeat
+from .refusals import refusal_for_exception
 from .services import user_update_profile
 
 
@@ -75,7 +76,11 @@ def set_language(request: HttpRequest):
 @never_cache
 @require_GET
 def healthz(request: HttpRequest):
-    """Liveness and readiness for load balancers: 200 when the database (and Redis) answer."""
+    """Liveness and readiness for load balancers: 200 while the database answers.
+
+    Redis down is reported ("degraded") but not a 503: the web tier serves without it
+    (the cache fails open, the outbox sends later), and a 503 would make a balancer take
+    every web instance out at once during a Redis outage."""
     checks: dict[str, object] = {}
     healthy = True
     try:
@@ -89,30 +94,59 @@ def healthz(request: HttpRequest):
         try:
             import redis
 
-            redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).ping()
+            redis.Redis.from_url(
+                settings.REDIS_URL, socket_timeout=0.5, socket_connect_timeout=0.5
+            ).ping()
             checks["redis"] = "ok"
         except Exception as exc:
             checks["redis"] = f"error: {exc.__class__.__name__}"
-            healthy = False
     else:
         checks["redis"] = "not configured"
     if checks["database"] == "ok":
         beat = SchedulerHeartbeat.objects.filter(name="scheduler").first()
         checks["scheduler_last_run"] = beat.last_run_at.isoformat() if beat else None
-    checks["status"] = "ok" if healthy else "error"
+    if not healthy:
+        checks["status"] = "error"
+    else:
+        checks["status"] = "ok" if checks["redis"] in ("ok", "not configured") else "degraded"
     checks["time"] = timezone.now().isoformat()
     return JsonResponse(checks, status=200 if healthy else 503)
 
 
+def _is_api(request: HttpRequest) -> bool:
+    # API clients get the API's error shape (DESIGN §5), never an HTML page.
+    return request.path.startswith("/api/")
+
+
+def _api_error(detail: str, status: int) -> JsonResponse:
+    return JsonResponse({"detail": detail}, status=status)
+
+
+def error_400(request: HttpRequest, exception=None):
+    # Django answers 400 itself for a request it refuses to parse (too many fields, a bad Host).
+    if _is_api(request):
+        return _api_error(str(_("Malformed request.")), 400)
+    from django.views.defaults import bad_request
+
+    return bad_request(request, exception)
+
+
 def error_403(request: HttpRequest, exception=None):
-    return render(request, "403.html", status=403)
+    if _is_api(request):
+        return _api_error(str(_("You do not have permission to perform this action.")), 403)
+    # Who may do this and where to go instead (portal/refusals.py), in the site's layout.
+    return refusal_for_exception(request, exception)
 
 
 def error_404(request: HttpRequest, exception=None):
+    if _is_api(request):
+        return _api_error(str(_("Not found.")), 404)
     return render(request, "404.html", status=404)
 
 
 def error_500(request: HttpRequest):
+    if _is_api(request):
+        return _api_error(str(_("A server error occurred.")), 500)
     # No context processors that touch the database: it may be what failed.
     from django.http import HttpResponseServerError
     from django.template import loader

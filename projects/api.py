@@ -12,11 +12,12 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from portal.api.filters import IsoDateTimeFilter, PortalFilterSet
 from portal.models import Activity
 from portal.roles import Role
 
 from . import services
-from .api_params import project_param
+from .api_params import AtomicWritesMixin, project_param
 from .models import Membership, PhaseChange, Project, WorkflowColumn
 from .permissions import can_admin, projects_visible_to
 from .selectors import activity_for_user, member_count, project_members
@@ -28,7 +29,7 @@ from .serializers import (
 )
 
 
-class ProjectFilter(django_filters.FilterSet):
+class ProjectFilter(PortalFilterSet):
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="name contains")
 
     class Meta:
@@ -37,6 +38,7 @@ class ProjectFilter(django_filters.FilterSet):
 
 
 class ProjectViewSet(
+    AtomicWritesMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -95,7 +97,10 @@ class ProjectViewSet(
         services.project_update(project=project, actor=self.request.user, **changes)
         serializer.instance = self.get_queryset().get(pk=project.pk)
 
-    @extend_schema(request=MembershipSerializer, responses=MembershipSerializer(many=True))
+    @extend_schema(methods=["GET"], responses=MembershipSerializer(many=True))
+    @extend_schema(
+        methods=["POST"], request=MembershipSerializer, responses={201: MembershipSerializer}
+    )
     @action(detail=True, methods=["get", "post"], url_path="members")
     def members(self, request, pk=None):
         """GET the members; POST `{user_id | username, role}` to add one (owners only)."""
@@ -149,9 +154,9 @@ class ProjectViewSet(
         return Response(MembershipSerializer(membership).data)
 
 
-class ActivityFilter(django_filters.FilterSet):
-    since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt")
+class ActivityFilter(PortalFilterSet):
+    since = IsoDateTimeFilter(field_name="at", lookup_expr="gte")
+    until = IsoDateTimeFilter(field_name="at", lookup_expr="lt")
 
     class Meta:
         model = Activity
@@ -161,9 +166,10 @@ class ActivityFilter(django_filters.FilterSet):
 class ActivityListView(generics.ListAPIView):
     """The activity log, newest first. `?project=<id>` narrows to one project."""
 
+    ordering_fields = ["at", "id"]
+
     serializer_class = ActivitySerializer
     filterset_class = ActivityFilter
-    ordering_fields = None
 
     @extend_schema(parameters=[OpenApiParameter("project", int, description="project id")])
     def get(self, request, *args, **kwargs):

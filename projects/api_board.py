@@ -11,12 +11,12 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from portal import clock
+from portal.api.filters import BooleanFilter, IdFilter, PortalFilterSet
 from portal.errors import ApplicationError
 
 from . import services
 from .api_params import ProjectScopedMixin
-from .models import RetroItem, Retrospective, Sprint, SprintScopeChange, SprintState, WorkItem
+from .models import RetroItem, Retrospective, Sprint, WorkItem
 from .permissions import can_admin
 from .selectors.board import sprint_burndown
 from .serializers_board import (
@@ -29,7 +29,7 @@ from .serializers_board import (
 )
 
 
-class SprintFilter(django_filters.FilterSet):
+class SprintFilter(PortalFilterSet):
     class Meta:
         model = Sprint
         fields = ["project", "state"]
@@ -120,9 +120,9 @@ class SprintViewSet(
         )
 
 
-class WorkItemFilter(django_filters.FilterSet):
+class WorkItemFilter(PortalFilterSet):
     q = django_filters.CharFilter(method="filter_text")
-    backlog = django_filters.BooleanFilter(field_name="sprint", lookup_expr="isnull")
+    backlog = BooleanFilter(field_name="sprint", lookup_expr="isnull")
 
     class Meta:
         model = WorkItem
@@ -146,14 +146,9 @@ class WorkItemViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         data.pop("project")
-        blocked = data.pop("blocked", False)
-        reason = data.pop("blocked_reason", "")
-        item = services.work_item_create(project=self._project, actor=self.request.user, **data)
-        if blocked:
-            item = services.work_item_update(
-                item=item, actor=self.request.user, blocked=True, blocked_reason=reason
-            )
-        serializer.instance = item
+        serializer.instance = services.work_item_create(
+            project=self._project, actor=self.request.user, **data
+        )
 
     def perform_update(self, serializer):
         item = serializer.instance
@@ -168,31 +163,7 @@ class WorkItemViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         if not can_admin(self.request.user, instance.project):
             raise PermissionDenied(_("Only project owners delete work items."))
-        from portal.activity import activity_record
-
-        if instance.sprint_id and instance.sprint.state == SprintState.ACTIVE:
-            # The burndown keeps the removal: the scope rows outlive the item.
-            SprintScopeChange.objects.create(
-                sprint=instance.sprint,
-                item=instance,
-                change="removed",
-                points=-(instance.story_points or 0),
-                after_start=True,
-                at=clock.now(),
-            )
-        activity_record(
-            actor=self.request.user,
-            verb="work_item.deleted",
-            target=instance,
-            project=instance.project,
-            before={
-                "title": instance.title,
-                "points": instance.story_points,
-                "column": instance.column.name,
-            },
-            label=str(instance),
-        )
-        instance.delete()
+        services.work_item_delete(item=instance, actor=self.request.user)
 
     @extend_schema(request=WorkItemMoveSerializer, responses=WorkItemSerializer)
     @action(detail=True, methods=["post"])
@@ -219,20 +190,35 @@ class WorkItemViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
         return Response(WorkItemSerializer(item).data)
 
 
-class RetrospectiveFilter(django_filters.FilterSet):
-    project = django_filters.NumberFilter(field_name="sprint__project")
+class RetrospectiveFilter(PortalFilterSet):
+    project = IdFilter(field_name="sprint__project")
 
     class Meta:
         model = Retrospective
         fields = ["sprint"]
 
 
-class RetrospectiveViewSet(ProjectScopedMixin, viewsets.ReadOnlyModelViewSet):
-    """Retrospectives (one per closed sprint); add items under `/{id}/items/`."""
+class RetrospectiveViewSet(
+    ProjectScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Retrospectives (one per closed sprint); add items under `/{id}/items/`.
+
+    PUT and PATCH are accepted from members and answer the retrospective as it is: every
+    field of its own is fixed (its sprint, when it was held), its content is its items."""
+
+    ordering_fields = ["created_at", "id"]
 
     serializer_class = RetrospectiveSerializer
     filterset_class = RetrospectiveFilter
     project_lookup = "sprint__project"
+
+    def perform_update(self, serializer):
+        # Nothing the client sends is writable here, so there is nothing to save or record.
+        pass
 
     def get_queryset(self):
         return self.scoped(
@@ -241,7 +227,10 @@ class RetrospectiveViewSet(ProjectScopedMixin, viewsets.ReadOnlyModelViewSet):
             )
         ).order_by("-sprint__start")
 
-    @extend_schema(request=RetroItemSerializer, responses=RetroItemSerializer(many=True))
+    @extend_schema(methods=["GET"], responses=RetroItemSerializer(many=True))
+    @extend_schema(
+        methods=["POST"], request=RetroItemSerializer, responses={201: RetroItemSerializer}
+    )
     @action(detail=True, methods=["get", "post"])
     def items(self, request, pk=None):
         retro = self.get_object()

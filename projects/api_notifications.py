@@ -17,6 +17,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from portal.api.fields import StrictBooleanField, StrictCharField, StrictModelSerializer
+from portal.api.filters import PortalFilterSet
 from portal.notifications import services as notify
 from portal.notifications.models import Channel, Delivery, Subscription
 
@@ -24,11 +26,9 @@ from .api_params import project_param
 from .permissions import can_admin, project_get_for_user, projects_visible_to
 
 
-class ChannelSerializer(serializers.ModelSerializer):
+class ChannelSerializer(StrictModelSerializer):
     # Write-only: set it, replace it, never read it back.
-    secret = serializers.CharField(
-        write_only=True, required=False, allow_blank=True, max_length=200
-    )
+    secret = StrictCharField(write_only=True, required=False, allow_blank=True, max_length=200)
     has_secret = serializers.SerializerMethodField()
 
     class Meta:
@@ -70,8 +70,8 @@ class ChannelSerializer(serializers.ModelSerializer):
         return data
 
 
-class SubscriptionSerializer(serializers.ModelSerializer):
-    events = serializers.ListField(child=serializers.CharField(max_length=60), allow_empty=False)
+class SubscriptionSerializer(StrictModelSerializer):
+    events = serializers.ListField(child=StrictCharField(max_length=60), allow_empty=False)
 
     class Meta:
         model = Subscription
@@ -79,8 +79,8 @@ class SubscriptionSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at"]
 
 
-class DeliverySerializer(serializers.ModelSerializer):
-    channel_name = serializers.CharField(source="channel.name", read_only=True)
+class DeliverySerializer(StrictModelSerializer):
+    channel_name = StrictCharField(source="channel.name", read_only=True)
 
     class Meta:
         model = Delivery
@@ -136,6 +136,8 @@ def _project_from(request, raw):
 class ChannelViewSet(viewsets.ModelViewSet):
     """Notification channels (DingTalk, Feishu, Slack, webhook). `secret` is write-only."""
 
+    ordering_fields = ["name", "kind", "created_at", "id"]
+
     serializer_class = ChannelSerializer
     filterset_fields = ["project", "kind", "enabled", "flagged"]
 
@@ -186,9 +188,9 @@ class ChannelViewSet(viewsets.ModelViewSet):
         responses=inline_serializer(
             "ChannelTestResult",
             {
-                "ok": serializers.BooleanField(),
+                "ok": StrictBooleanField(),
                 "code": serializers.IntegerField(allow_null=True),
-                "error": serializers.CharField(),
+                "error": StrictCharField(),
             },
         ),
     )
@@ -205,6 +207,8 @@ class ChannelViewSet(viewsets.ModelViewSet):
 
 class SubscriptionViewSet(viewsets.ModelViewSet):
     """Which events go to which channel: `events` is a list of names, `"*"` for all."""
+
+    ordering_fields = ["created_at", "id"]
 
     serializer_class = SubscriptionSerializer
     filterset_fields = ["project", "channel"]
@@ -261,7 +265,7 @@ class SubscriptionViewSet(viewsets.ModelViewSet):
         notify.subscription_delete(subscription=instance, actor=self.request.user)
 
 
-class DeliveryFilter(django_filters.FilterSet):
+class DeliveryFilter(PortalFilterSet):
     event = django_filters.CharFilter(field_name="event_name")
 
     class Meta:
@@ -271,6 +275,8 @@ class DeliveryFilter(django_filters.FilterSet):
 
 class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
     """The delivery log (newest first). `retry` puts a failed or dead delivery back in line."""
+
+    ordering_fields = ["created_at", "sent_at", "next_attempt_at", "status", "attempts", "id"]
 
     serializer_class = DeliverySerializer
     filterset_class = DeliveryFilter

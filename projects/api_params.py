@@ -3,9 +3,13 @@ every list endpoint accepts, and the viewset mixin that authorises writes by pro
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
+from portal.api.filters import MAX_ID
+
+from .models import Project
 from .permissions import can_edit, project_get_for_user, projects_visible_to
 
 
@@ -18,16 +22,39 @@ def project_param(request) -> int | None:
     try:
         project_id = int(raw)
     except (TypeError, ValueError):
-        raise ValidationError({"project": [_("A project id is a whole number.")]}) from None
+        project_id = None
+    if project_id is None or not -MAX_ID <= project_id <= MAX_ID:
+        raise ValidationError({"project": [_("A project id is a whole number.")]})
     if not projects_visible_to(request.user).filter(pk=project_id).exists():
         raise NotFound(_("No such project."))
     return project_id
 
 
-class ProjectScopedMixin:
+class AtomicWritesMixin:
+    """A viewset's create, update and delete run in one transaction together with building
+    the answer: if anything fails after a service wrote (a second service, the response),
+    nothing is kept, so a failed request never leaves a half-made row that later breaks a
+    page. (Custom actions call one service each, atomic on its own; wrapping them too
+    would only add a savepoint to every board move.)"""
+
+    atomic_actions = ("create", "update", "partial_update", "destroy")
+
+    def dispatch(self, request, *args, **kwargs):
+        method = request.method.lower()
+        action = getattr(self, "action_map", {}).get(method)
+        if action in self.atomic_actions and hasattr(self, method):
+            setattr(self, method, transaction.atomic(getattr(self, method)))
+        return super().dispatch(request, *args, **kwargs)
+
+
+class ProjectScopedMixin(AtomicWritesMixin):
     """Lists limited to the caller's projects; `?project=` of another project is a 404;
     a create names its project and is authorised before the body is validated, so an id
-    that exists elsewhere and one that does not look the same (404) to an outsider."""
+    that exists elsewhere and one that does not look the same (404) to an outsider.
+
+    The checks hook into `initial()`, not into `create()`/`update()`: a mixin defining
+    those would give a read-only viewset routes it cannot serve (PUT on a retrospective
+    answered 500)."""
 
     project_lookup = "project"
     edit_refusal = _("Viewers cannot change this project's work.")
@@ -56,25 +83,36 @@ class ProjectScopedMixin:
         if not allowed[project.pk]:
             raise PermissionDenied(self.edit_refusal)
 
-    def update(self, request, *args, **kwargs):
-        # Authorise before validating: a viewer gets 403, never a list of field errors.
-        self.require_edit(self.get_object().project)
-        return super().update(request, *args, **kwargs)
+    def project_of(self, obj) -> Project:
+        """The project an object belongs to, along `project_lookup` (a retrospective's is
+        `sprint__project`)."""
+        for name in self.project_lookup.split("__"):
+            obj = getattr(obj, name)
+        return obj
 
-    def create(self, request, *args, **kwargs):
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # Authorise before validating: a viewer gets 403, never a list of field errors.
+        if self.action in ("update", "partial_update"):
+            self.require_edit(self.project_of(self.get_object()))
+        elif self.action == "create":
+            self._authorise_create(request)
+
+    def _authorise_create(self, request) -> None:
         raw = request.data.get("project") if hasattr(request.data, "get") else None
         self._project = None
         if raw in (None, ""):
             if self.project_required_upfront:
                 raise ValidationError({"project": [_("This field is required.")]})
-        else:
-            try:
-                project_id = int(raw)
-            except (TypeError, ValueError):
-                raise ValidationError({"project": [_("A project id is a whole number.")]}) from None
-            self._project = project_get_for_user(request.user, pk=project_id)
-            self.require_edit(self._project)
-        return super().create(request, *args, **kwargs)
+            return
+        try:
+            if isinstance(raw, bool):  # JSON true is not project 1
+                raise TypeError
+            project_id = int(raw)
+        except (TypeError, ValueError):
+            raise ValidationError({"project": [_("A project id is a whole number.")]}) from None
+        self._project = project_get_for_user(request.user, pk=project_id)
+        self.require_edit(self._project)
 
     def project_for_create(self, serializer):
         """The project authorised in create(), or the one the serializer resolved."""

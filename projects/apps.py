@@ -49,7 +49,16 @@ class ProjectsConfig(AppConfig):
                 "retro.item_added": _("%(actor)s added to the retrospective: %(target)s"),
             }
         )
-        from portal.navigation import NavEntry, register_project_tab, register_site
+        from portal.navigation import (
+            NavEntry,
+            register_memberships,
+            register_project_tab,
+            register_site,
+        )
+
+        from .permissions import memberships_of
+
+        register_memberships(memberships_of)
 
         register_site(NavEntry("projects", _("Projects"), "projects:list", order=10))
         register_project_tab(NavEntry("overview", _("Overview"), "projects:detail", order=0))

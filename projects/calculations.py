@@ -107,19 +107,25 @@ def previous_working_day(day: date) -> date:
 
 
 RANK_GAP = 1024
+# Ranks stay inside ±2^53: far inside the BIGINT column (±2^63), so a card can always be
+# appended below the last one, and exact in a JavaScript client that reads them back.
+RANK_LIMIT = 2**53
 
 
 def rank_between(before: int | None, after: int | None) -> int | None:
-    """A rank strictly between two neighbours, or None when they touch (renumber first).
+    """A rank strictly between two neighbours, or None when they touch or the new rank
+    would leave ±RANK_LIMIT (renumber first, then ask again).
 
     `before` is the rank of the card above (None at the top), `after` of the card below.
     """
     if before is None and after is None:
         return RANK_GAP
     if before is None:
-        return after - RANK_GAP
-    if after is None:
-        return before + RANK_GAP
-    if after - before < 2:
+        new = after - RANK_GAP
+    elif after is None:
+        new = before + RANK_GAP
+    elif after - before < 2:
         return None
-    return (before + after) // 2
+    else:
+        new = (before + after) // 2
+    return new if -RANK_LIMIT <= new <= RANK_LIMIT else None

@@ -4,6 +4,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from portal.validators import validate_date_in_range
+
 from .forms import DateInput
 from .models import (
     ColumnCategory,
@@ -46,7 +48,12 @@ class WorkItemForm(forms.Form):
     priority = forms.ChoiceField(label=_("priority"), choices=Priority.choices)
     sprint = forms.ModelChoiceField(label=_("sprint"), queryset=None, required=False)
     labels = LabelsField(label=_("labels"), required=False, help_text=_("Separate with commas."))
-    due_date = forms.DateField(label=_("due date"), required=False, widget=DateInput())
+    due_date = forms.DateField(
+        label=_("due date"),
+        required=False,
+        widget=DateInput(),
+        validators=[validate_date_in_range],
+    )
     blocked = forms.BooleanField(label=_("blocked"), required=False)
     blocked_reason = forms.CharField(label=_("blocked reason"), required=False, max_length=300)
     description = forms.CharField(
@@ -125,7 +132,12 @@ class RetroItemForm(forms.Form):
     kind = forms.ChoiceField(choices=RetroKind.choices)
     text = forms.CharField(label=_("text"), max_length=500)
     owner = forms.ModelChoiceField(label=_("owner"), queryset=None, required=False)
-    due_date = forms.DateField(label=_("due date"), required=False, widget=DateInput())
+    due_date = forms.DateField(
+        label=_("due date"),
+        required=False,
+        widget=DateInput(),
+        validators=[validate_date_in_range],
+    )
 
     def __init__(self, *args, project, **kwargs):
         super().__init__(*args, **kwargs)

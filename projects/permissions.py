@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
+from portal.refusals import NextStep, Refused
 from portal.roles import Role, role_at_least
 
 from .models import Membership, Project
@@ -58,10 +60,56 @@ def projects_visible_to(user: Any) -> QuerySet[Project]:
     return qs.filter(memberships__user=user)
 
 
+def memberships_of(user: Any) -> QuerySet:
+    """(project key, role) of every project the user belongs to (portal's navigation
+    asks this to link into a person's projects)."""
+    return Membership.objects.filter(user=user).values_list("project__key", "role")
+
+
+def project_refusal(
+    user: Any,
+    project: Project,
+    *,
+    need: str,
+    reason: str | None = None,
+    next_step: NextStep | None = None,
+) -> Refused:
+    """Why `user` may not do what needs `need` here, who may, and a way back."""
+    if reason is None:
+        if need == Role.OWNER:
+            reason = _("Only the project's owners can do this.")
+        elif project.archived:
+            reason = _("This project is archived: its work can no longer be changed.")
+        else:
+            reason = _("Viewers can read this project but not change it.")
+    owners = [
+        m.user.label
+        for m in Membership.objects.filter(project=project, role=Role.OWNER)
+        .select_related("user")
+        .order_by("user__username")
+    ]
+    detail = _("Its owners: %(names)s.") % {"names": ", ".join(owners)} if owners else ""
+    back = NextStep(
+        reverse("projects:detail", args=[project.key]),
+        _("Back to %(project)s") % {"project": project.key},
+    )
+    return Refused(reason, next_steps=[next_step or back], detail=detail)
+
+
 def project_get_for_user(
-    user: Any, *, key: str | None = None, pk: Any = None, need: str = Role.VIEWER
+    user: Any,
+    *,
+    key: str | None = None,
+    pk: Any = None,
+    need: str = Role.VIEWER,
+    refusal: str | None = None,
+    next_step: NextStep | None = None,
 ) -> Project:
-    """Authorising lookup (Zulip's access_*): 404 for outsiders, 403 for too small a role."""
+    """Authorising lookup (Zulip's access_*): 404 for outsiders, 403 for too small a role.
+
+    The 403 (`Refused`) says who may do this: `refusal` when given, else a reason for the
+    missing role; `next_step` is where to go instead (default: the project's overview).
+    """
     qs = projects_visible_to(user).select_related("owner")
     try:
         project = qs.get(key=key) if key is not None else qs.get(pk=pk)
@@ -69,8 +117,9 @@ def project_get_for_user(
         raise Http404("No such project") from None
     if user.is_staff:
         project.my_role = Role.OWNER
-    if need == Role.MEMBER and not can_edit(user, project):
-        raise PermissionDenied
-    if need == Role.OWNER and not can_admin(user, project):
-        raise PermissionDenied
+    allowed = (need != Role.MEMBER or can_edit(user, project)) and (
+        need != Role.OWNER or can_admin(user, project)
+    )
+    if not allowed:
+        raise project_refusal(user, project, need=need, reason=refusal, next_step=next_step)
     return project

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from portal.activity import describe
+from portal.api.fields import StrictCharField, StrictModelSerializer
 from portal.models import Activity
 from portal.roles import Role
 from portal.validators import validate_currency, validate_timezone
@@ -34,8 +35,8 @@ class VisibleRelationsMixin:
         return fields
 
 
-class UserBriefSerializer(serializers.ModelSerializer):
-    label = serializers.CharField(read_only=True)
+class UserBriefSerializer(StrictModelSerializer):
+    label = StrictCharField(read_only=True)
 
     class Meta:
         model = get_user_model()
@@ -43,21 +44,21 @@ class UserBriefSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PhaseChangeSerializer(serializers.ModelSerializer):
-    changed_by = UserBriefSerializer(read_only=True)
+class PhaseChangeSerializer(StrictModelSerializer):
+    changed_by = UserBriefSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = PhaseChange
         fields = ["from_phase", "to_phase", "changed_by", "at", "note"]
 
 
-class ProjectSerializer(serializers.ModelSerializer):
+class ProjectSerializer(StrictModelSerializer):
     owner = UserBriefSerializer(read_only=True)
-    my_role = serializers.CharField(read_only=True, allow_null=True)
+    my_role = StrictCharField(read_only=True, allow_null=True)
     member_count = serializers.IntegerField(read_only=True)
-    key = serializers.CharField(max_length=10, validators=[project_key_validator])
-    currency = serializers.CharField(max_length=3, default="CNY", validators=[validate_currency])
-    timezone = serializers.CharField(
+    key = StrictCharField(max_length=10, validators=[project_key_validator])
+    currency = StrictCharField(max_length=3, default="CNY", validators=[validate_currency])
+    timezone = StrictCharField(
         max_length=64, default="Asia/Shanghai", validators=[validate_timezone]
     )
 
@@ -101,7 +102,7 @@ class ProjectSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class ColumnBriefSerializer(serializers.ModelSerializer):
+class ColumnBriefSerializer(StrictModelSerializer):
     class Meta:
         model = WorkflowColumn
         fields = ["id", "name", "category", "wip_limit"]
@@ -122,7 +123,7 @@ class ProjectDetailSerializer(ProjectSerializer):
         ]
 
 
-class MembershipSerializer(serializers.ModelSerializer):
+class MembershipSerializer(StrictModelSerializer):
     user = UserBriefSerializer(read_only=True)
     user_id = serializers.PrimaryKeyRelatedField(
         source="user",
@@ -130,7 +131,7 @@ class MembershipSerializer(serializers.ModelSerializer):
         write_only=True,
         required=False,
     )
-    username = serializers.CharField(write_only=True, required=False)
+    username = StrictCharField(write_only=True, required=False)
     role = serializers.ChoiceField(choices=Role.choices, default=Role.MEMBER)
 
     class Meta:
@@ -155,10 +156,13 @@ class MembershipSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class ActivitySerializer(serializers.ModelSerializer):
-    actor = UserBriefSerializer(read_only=True)
-    project = serializers.PrimaryKeyRelatedField(read_only=True)
-    project_key = serializers.CharField(source="project.key", read_only=True, default=None)
+class ActivitySerializer(StrictModelSerializer):
+    actor = UserBriefSerializer(read_only=True, allow_null=True)
+    # Site-wide entries (company KPIs and objectives) belong to no project.
+    project = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    project_key = StrictCharField(
+        source="project.key", read_only=True, default=None, allow_null=True
+    )
     text = serializers.SerializerMethodField()
 
     class Meta:

@@ -4,18 +4,22 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from portal.api.fields import StrictCharField, StrictModelSerializer
+from portal.validators import MAX_BIGINT
+
+from .calculations import RANK_LIMIT
 from .models import RetroItem, Retrospective, Sprint, WorkflowColumn, WorkItem
 from .serializers import UserBriefSerializer
 
 
-class ColumnSerializer(serializers.ModelSerializer):
+class ColumnSerializer(StrictModelSerializer):
     class Meta:
         model = WorkflowColumn
         fields = ["id", "name", "category", "wip_limit", "wip_enforced", "order"]
         read_only_fields = fields
 
 
-class SprintSerializer(serializers.ModelSerializer):
+class SprintSerializer(StrictModelSerializer):
     class Meta:
         model = Sprint
         fields = [
@@ -65,12 +69,12 @@ class SprintCloseSerializer(serializers.Serializer):
     )
 
 
-class WorkItemSerializer(serializers.ModelSerializer):
-    key = serializers.CharField(read_only=True)
+class WorkItemSerializer(StrictModelSerializer):
+    key = StrictCharField(read_only=True)
     assignee = serializers.PrimaryKeyRelatedField(
         queryset=get_user_model().objects.filter(is_active=True), required=False, allow_null=True
     )
-    assignee_detail = UserBriefSerializer(source="assignee", read_only=True)
+    assignee_detail = UserBriefSerializer(source="assignee", read_only=True, allow_null=True)
     column = serializers.PrimaryKeyRelatedField(
         queryset=WorkflowColumn.objects.all(), required=False
     )
@@ -81,7 +85,7 @@ class WorkItemSerializer(serializers.ModelSerializer):
         min_value=0, max_value=100, required=False, allow_null=True
     )
     labels = serializers.ListField(
-        child=serializers.CharField(max_length=30), required=False, max_length=10
+        child=StrictCharField(max_length=30), required=False, max_length=10
     )
 
     class Meta:
@@ -150,18 +154,25 @@ class WorkItemSerializer(serializers.ModelSerializer):
 
 
 class WorkItemMoveSerializer(serializers.Serializer):
-    column = serializers.IntegerField()
-    rank = serializers.IntegerField(required=False)
+    column = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT)
+    # Bounded so the column can always take a card below this one (see RANK_LIMIT).
+    rank = serializers.IntegerField(required=False, min_value=-RANK_LIMIT, max_value=RANK_LIMIT)
     before = serializers.IntegerField(
-        required=False, help_text=_("id of the card that will be below")
+        required=False,
+        min_value=1,
+        max_value=MAX_BIGINT,
+        help_text=_("id of the card that will be below"),
     )
     after = serializers.IntegerField(
-        required=False, help_text=_("id of the card that will be above")
+        required=False,
+        min_value=1,
+        max_value=MAX_BIGINT,
+        help_text=_("id of the card that will be above"),
     )
 
 
-class RetroItemSerializer(serializers.ModelSerializer):
-    author = UserBriefSerializer(read_only=True)
+class RetroItemSerializer(StrictModelSerializer):
+    author = UserBriefSerializer(read_only=True, allow_null=True)
     owner = serializers.PrimaryKeyRelatedField(
         queryset=get_user_model().objects.filter(is_active=True), required=False, allow_null=True
     )
@@ -182,8 +193,8 @@ class RetroItemSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "author", "work_item", "created_at", "done"]
 
 
-class RetrospectiveSerializer(serializers.ModelSerializer):
-    sprint_name = serializers.CharField(source="sprint.name", read_only=True)
+class RetrospectiveSerializer(StrictModelSerializer):
+    sprint_name = StrictCharField(source="sprint.name", read_only=True)
     project = serializers.IntegerField(source="sprint.project_id", read_only=True)
     items = RetroItemSerializer(many=True, read_only=True)
 

@@ -6,8 +6,6 @@ quick-add form are htmx fragments.
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -21,7 +19,7 @@ from django_htmx.http import trigger_client_event
 
 from portal.errors import ApplicationError
 from portal.forms_util import add_service_error
-from portal.http import HtmxHttpRequest
+from portal.http import HtmxHttpRequest, id_or_none
 from portal.roles import Role
 
 from . import services
@@ -50,8 +48,8 @@ def _board_filters(request, project):
     if filters["sprint"] == "all":
         filters["scope"] = "all"
     else:
-        if filters["sprint"].isdigit():
-            sprint = project.sprints.filter(pk=int(filters["sprint"])).first()
+        if id_or_none(filters["sprint"]) is not None:  # "²" is a digit, but not a number
+            sprint = project.sprints.filter(pk=id_or_none(filters["sprint"])).first()
         sprint = sprint or active_sprint(project=project)
         filters["scope"] = "sprint" if sprint else "all"
     filters["sprint_obj"] = sprint
@@ -187,13 +185,16 @@ def board_quick_add_view(request: HtmxHttpRequest, key: str):
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def work_item_panel_view(request: HtmxHttpRequest, key: str, number: int):
-    """The card's side panel: details, edit form, history. POST saves."""
-    need = Role.MEMBER if request.method == "POST" else Role.VIEWER
-    project, item = _item_for(request, key, number, need=need)
-    initial = {
+# Saving one of these may move the card to another lane or sprint, out of a filter, or
+# change the sprint bar's totals: the whole board is redrawn. Any other change (title,
+# blocked, description…) redraws only the card.
+BOARD_PLACEMENT_FIELDS = frozenset(
+    {"sprint", "assignee", "type", "priority", "labels", "story_points"}
+)
+
+
+def _panel_initial(item: WorkItem) -> dict:
+    return {
         "title": item.title,
         "type": item.type,
         "assignee": item.assignee,
@@ -206,11 +207,28 @@ def work_item_panel_view(request: HtmxHttpRequest, key: str, number: int):
         "blocked_reason": item.blocked_reason,
         "description": item.description,
     }
-    form = WorkItemForm(request.POST or None, initial=initial, project=project)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def work_item_panel_view(request: HtmxHttpRequest, key: str, number: int):
+    """The card's side panel: details, edit form, history. POST saves.
+
+    An htmx GET aimed at the card itself (HX-Target `item-<pk>`, which board.js sends
+    on `card-changed` after a save) answers the card as the board draws it.
+    """
+    need = Role.MEMBER if request.method == "POST" else Role.VIEWER
+    project, item = _item_for(request, key, number, need=need)
+    if request.htmx and request.method == "GET" and request.htmx.target == f"item-{item.pk}":
+        item.age_hours = (timezone.now() - item.column_entered_at).total_seconds() / 3600
+        return render(request, "projects/partials/_card.html", {"project": project, "item": item})
+    form = WorkItemForm(request.POST or None, initial=_panel_initial(item), project=project)
     status = 200
     saved = False
+    changed: set[str] = set()
     if request.method == "POST":
         if form.is_valid():
+            changed = set(form.changed_data)
             try:
                 item = services.work_item_update(item=item, actor=request.user, **form.cleaned_data)
                 saved = True
@@ -219,6 +237,9 @@ def work_item_panel_view(request: HtmxHttpRequest, key: str, number: int):
                 status = 400
         else:
             status = 400
+    if saved:
+        # Show what the service kept (labels tidied, the reason cleared on unblocking).
+        form = WorkItemForm(initial=_panel_initial(item), project=project)
     history = item.column_changes.select_related("to_column", "actor").order_by("-at")[:20]
     context = {
         "project": project,
@@ -232,8 +253,10 @@ def work_item_panel_view(request: HtmxHttpRequest, key: str, number: int):
         context["tabs"] = tabs_for(project, "board", request.user)
         return render(request, "projects/work_item_page.html", context, status=status)
     response = render(request, "projects/partials/_card_panel.html", context, status=status)
-    if saved:
+    if saved and changed & BOARD_PLACEMENT_FIELDS:
         trigger_client_event(response, "board-changed")
+    elif saved:
+        trigger_client_event(response, "card-changed", {"item": item.pk})
     return response
 
 
@@ -266,9 +289,10 @@ def standup_view(request: HtmxHttpRequest, key: str):
         "project": project,
         "sprint": sprint,
         "summary": sprint_summary(sprint=sprint),
-        "burndown_json": json.dumps(
-            [{"day": d.day.isoformat(), "remaining": d.remaining, "ideal": d.ideal} for d in burn]
-        ),
+        # Written with |json_script by the template.
+        "burndown_data": [
+            {"day": d.day.isoformat(), "remaining": d.remaining, "ideal": d.ideal} for d in burn
+        ],
         "tabs": tabs_for(project, "board", request.user),
         "can_edit": can_edit(request.user, project),
         "done_category": ColumnCategory.DONE,

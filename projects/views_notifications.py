@@ -1,5 +1,6 @@
 from django.contrib.auth.decorators import login_required
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from portal.http import HtmxHttpRequest
@@ -14,7 +15,12 @@ from .tabs import tabs_for
 @require_http_methods(["GET", "POST"])
 def project_notifications_view(request: HtmxHttpRequest, key: str):
     """A project's channels, subscriptions and delivery log: its owners' page."""
-    project = project_get_for_user(request.user, key=key, need=Role.OWNER)
+    project = project_get_for_user(
+        request.user,
+        key=key,
+        need=Role.OWNER,
+        refusal=_("Only the project's owners can manage its notification channels."),
+    )
     return notifications_page(
         request,
         project=project,

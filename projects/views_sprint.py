@@ -3,8 +3,6 @@ planning, the retrospective, and the board settings."""
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -17,7 +15,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.errors import ApplicationError
 from portal.forms_util import add_service_error
-from portal.http import HtmxHttpRequest
+from portal.http import HtmxHttpRequest, id_or_none
+from portal.refusals import NextStep
 from portal.roles import Role
 
 from . import services
@@ -125,14 +124,14 @@ def sprint_detail_view(request: HtmxHttpRequest, key: str, sprint_id: int):
             "scope_changes": scope_added,
             "points_total": sum(i.story_points or 0 for i in items),
             "points_done": sum(i.story_points or 0 for i in items if i.column.category == "done"),
-            "chart_json": json.dumps(_chart_data(sprint)),
-            "velocity_json": json.dumps(
-                {
-                    "names": [s.name for s in history],
-                    "committed": [s.committed_points or 0 for s in history],
-                    "completed": [s.completed_points or 0 for s in history],
-                }
-            ),
+            # Plain objects: the template writes them with |json_script (never json.dumps|safe,
+            # which lets a sprint named "</script>…" end the script element).
+            "chart_data": _chart_data(sprint),
+            "velocity_data": {
+                "names": [s.name for s in history],
+                "committed": [s.committed_points or 0 for s in history],
+                "completed": [s.completed_points or 0 for s in history],
+            },
             "mean_velocity": project_mean_velocity(project=project),
             "close_form": SprintCloseForm(sprint=sprint),
             "tabs": tabs_for(project, "sprints", request.user),
@@ -181,7 +180,7 @@ def sprint_plan_view(request: HtmxHttpRequest, key: str, sprint_id: int):
     project, sprint = _sprint_for(request, key, sprint_id)
     if request.method == "POST":
         project_get_for_user(request.user, key=key, need=Role.MEMBER)
-        item = get_object_or_404(WorkItem, project=project, pk=request.POST.get("item"))
+        item = get_object_or_404(WorkItem, project=project, pk=id_or_none(request.POST.get("item")))
         target = sprint if request.POST.get("action") == "add" else None
         try:
             services.work_item_update(item=item, actor=request.user, sprint=target)
@@ -264,7 +263,13 @@ def retro_action_to_item_view(request: HtmxHttpRequest, key: str, sprint_id: int
 @require_http_methods(["GET", "POST"])
 def board_settings_view(request: HtmxHttpRequest, key: str):
     """Columns (name, category, WIP limit, order) and the allowed sprint length."""
-    project = project_get_for_user(request.user, key=key, need=Role.OWNER)
+    project = project_get_for_user(
+        request.user,
+        key=key,
+        need=Role.OWNER,
+        refusal=_("Only the project's owners can change board settings."),
+        next_step=NextStep(reverse("projects:board", args=[key]), _("Back to the board")),
+    )
     action = request.POST.get("action")
     new_form = ColumnForm(request.POST if action == "add" else None, prefix="new")
     sprint_form = SprintSettingsForm(
@@ -282,7 +287,7 @@ def board_settings_view(request: HtmxHttpRequest, key: str):
                 return _back(project)
             if action == "update":
                 column = get_object_or_404(
-                    WorkflowColumn, project=project, pk=request.POST.get("column")
+                    WorkflowColumn, project=project, pk=id_or_none(request.POST.get("column"))
                 )
                 form = ColumnForm(
                     request.POST,
@@ -295,13 +300,13 @@ def board_settings_view(request: HtmxHttpRequest, key: str):
                 errors[column.pk] = "; ".join(e for errs in form.errors.values() for e in errs)
             if action == "delete":
                 column = get_object_or_404(
-                    WorkflowColumn, project=project, pk=request.POST.get("column")
+                    WorkflowColumn, project=project, pk=id_or_none(request.POST.get("column"))
                 )
                 services.column_delete(column=column, actor=request.user)
                 return _back(project)
             if action in ("up", "down"):
                 ids = list(project.columns.order_by("order", "id").values_list("pk", flat=True))
-                pk = int(request.POST.get("column", 0))
+                pk = id_or_none(request.POST.get("column"))
                 if pk in ids:
                     i = ids.index(pk)
                     j = i - 1 if action == "up" else i + 1

@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from portal.api.filters import BooleanFilter, IntegerFilter, PortalFilterSet
 from portal.errors import ApplicationError
 from projects.api_params import ProjectScopedMixin, project_param
 from projects.permissions import can_admin, project_get_for_user, projects_visible_to
@@ -36,16 +37,16 @@ from .serializers import (
 )
 
 
-class RequirementFilter(django_filters.FilterSet):
+class RequirementFilter(PortalFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Status.choices)
     moscow = django_filters.MultipleChoiceFilter(choices=MoSCoW.choices)
     kano = django_filters.MultipleChoiceFilter(choices=Kano.choices)
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
     source_department = django_filters.MultipleChoiceFilter(choices=Department.choices)
-    phase = django_filters.NumberFilter()
+    phase = IntegerFilter()
     tag = django_filters.CharFilter(method="filter_rest")
     q = django_filters.CharFilter(method="filter_rest")
-    open = django_filters.BooleanFilter(method="filter_rest")
+    open = BooleanFilter(method="filter_rest")
 
     class Meta:
         model = Requirement
@@ -152,7 +153,10 @@ class RequirementViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
             raise PermissionDenied(_("Only project owners delete requirements; reject it instead."))
         services.requirement_delete(requirement=instance, actor=self.request.user)
 
-    @extend_schema(request=KanoResponseSerializer, responses=KanoResponseSerializer(many=True))
+    @extend_schema(methods=["GET"], responses=KanoResponseSerializer(many=True))
+    @extend_schema(
+        methods=["POST"], request=KanoResponseSerializer, responses={201: KanoResponseSerializer}
+    )
     @action(detail=True, methods=["get", "post"], url_path="kano-responses")
     def kano_responses(self, request, pk=None):
         """GET the survey answers, with the verdict as `kano_survey`. POST
@@ -179,8 +183,11 @@ class RequirementViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
         data["kano_survey"] = kano_survey(requirement)
         return Response(data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(methods=["GET"], responses=RequirementCommentSerializer(many=True))
     @extend_schema(
-        request=RequirementCommentSerializer, responses=RequirementCommentSerializer(many=True)
+        methods=["POST"],
+        request=RequirementCommentSerializer,
+        responses={201: RequirementCommentSerializer},
     )
     @action(detail=True, methods=["get", "post"])
     def comments(self, request, pk=None):

@@ -15,7 +15,7 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from portal.errors import ApplicationError
+from portal.exports import Cell, csv_text, unescape_formula
 from portal.models import Department
 from projects.models import Project
 
@@ -68,10 +69,6 @@ IGNORED_COLUMNS = {"key", "rice_score", "wsjf_score"}
 WSJF_FIELDS = ("business_value", "time_criticality", "risk_reduction", "job_size")
 MAX_ROWS = 5000
 MAX_BYTES = 2 * 1024 * 1024
-# A cell starting with one of these is a formula to Excel ("=HYPERLINK(…)" in a title
-# would run on the PM's machine). The export puts an apostrophe in front, the import
-# takes it off again, so the round trip keeps the text.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _CHOICES = {
     "status": Status,
     "moscow": MoSCoW,
@@ -89,25 +86,9 @@ _SIGNED = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
 # ---------------------------------------------------------------- export
 
 
-def _decimal_text(value: Decimal | None) -> str:
-    """0.50 → "0.5", 3.00 → "3", 100.00 → "100" (never "1E+2")."""
-    if value is None:
-        return ""
-    return format(Decimal(value).normalize(), "f")
-
-
-def _escape_formula(text: str) -> str:
-    return "'" + text if text.lstrip("'").startswith(_FORMULA_START) else text
-
-
-def _unescape_formula(text: str) -> str:
-    if text.startswith("'") and text.lstrip("'").startswith(_FORMULA_START):
-        return text[1:]
-    return text
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value)
+def _decimal(value: Decimal | None) -> Decimal | None:
+    """0.50 → 0.5, 3.00 → 3, 100.00 → 100: the file shows what was typed."""
+    return None if value is None else Decimal(value).normalize()
 
 
 def target_kpis_text(links: Iterable[RequirementKPI]) -> str:
@@ -115,43 +96,43 @@ def target_kpis_text(links: Iterable[RequirementKPI]) -> str:
     return "; ".join(f"{link.kpi.code}:{link.expected_change:+}" for link in links)
 
 
-def _export_row(requirement: Requirement) -> list[str]:
+def _export_row(requirement: Requirement) -> list[Cell]:
+    # Text that starts like a formula gets an apostrophe (portal.exports); the import
+    # takes it off again, so the round trip keeps the text.
     return [
         requirement.key,
-        _escape_formula(requirement.title),
-        _escape_formula(requirement.description),
+        requirement.title,
+        requirement.description,
         requirement.status,
-        _escape_formula(requirement.rejection_reason),
+        requirement.rejection_reason,
         requirement.moscow,
         requirement.kano,
         requirement.priority,
-        _text(requirement.phase),
-        _escape_formula(", ".join(requirement.tags)),
+        requirement.phase,
+        ", ".join(requirement.tags),
         requirement.source_department,
-        _escape_formula(requirement.requester),
-        requirement.target_date.isoformat() if requirement.target_date else "",
-        _text(requirement.reach),
-        _decimal_text(requirement.impact),
-        _text(requirement.confidence),
-        _decimal_text(requirement.effort),
-        *(_text(getattr(requirement, name)) for name in WSJF_FIELDS),
-        _text(requirement.rice_score),
-        _text(requirement.wsjf_score),
+        requirement.requester,
+        requirement.target_date,
+        requirement.reach,
+        _decimal(requirement.impact),
+        requirement.confidence,
+        _decimal(requirement.effort),
+        *(getattr(requirement, name) for name in WSJF_FIELDS),
+        requirement.rice_score,
+        requirement.wsjf_score,
         target_kpis_text(requirement.kpi_links.all()),
     ]
 
 
+def backlog_rows(requirements: Iterable[Requirement]) -> Iterator[list[Cell]]:
+    """The rows under COLUMNS, in the order given. Pass the backlog selector's queryset:
+    it brings the project and the KPI links along."""
+    return (_export_row(requirement) for requirement in requirements)
+
+
 def backlog_csv(requirements: Iterable[Requirement]) -> str:
-    """The requirements as CSV text (BOM first), in the order given. Pass the backlog
-    selector's queryset: it brings the project and the KPI links along."""
-    buffer = io.StringIO()
-    # Excel opens a UTF-8 CSV with Chinese text correctly only with a BOM.
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    writer.writerow(COLUMNS)
-    for requirement in requirements:
-        writer.writerow(_export_row(requirement))
-    return buffer.getvalue()
+    """The requirements as CSV text (BOM first), in the order given."""
+    return csv_text(COLUMNS, backlog_rows(requirements))
 
 
 # ---------------------------------------------------------------- import: the plan
@@ -518,7 +499,7 @@ class _Parser:
 
 def _clean_cell(value: str) -> str:
     # Excel ends lines inside a cell with \n, a browser re-posting the file with \r\n.
-    return _unescape_formula(value.replace("\r\n", "\n").replace("\r", "\n").strip())
+    return unescape_formula(value.replace("\r\n", "\n").replace("\r", "\n").strip())
 
 
 def parse_backlog_csv(text: str, *, project: Project) -> ImportPlan:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from portal.models import Department
+from portal.validators import validate_date_in_range
 
 from . import scoring
 
@@ -97,6 +98,11 @@ def phase_label(phase: int | None) -> str:
     return str(pgettext_lazy("release phase", "Phase %(n)s") % {"n": phase})
 
 
+# The integer column's own bound, enforced on every backend (SQLite would store more and
+# PostgreSQL refuse it); the stored RICE score (14 digits) holds reach × 3 × 100 % ÷ 0.01.
+MAX_REACH = 2_147_483_647
+
+
 class Requirement(models.Model):
     project = models.ForeignKey(
         "projects.Project",
@@ -128,10 +134,16 @@ class Requirement(models.Model):
     # "|tag1|tag2|": the tags as text, so the tag filter is one portable LIKE (SQLite has no
     # JSON containment, and stores non-ASCII JSON escaped). Written by the services.
     tags_text = models.CharField(max_length=500, blank=True, editable=False)
-    target_date = models.DateField(_("target date"), null=True, blank=True)
+    target_date = models.DateField(
+        _("target date"), null=True, blank=True, validators=[validate_date_in_range]
+    )
     # RICE inputs.
     reach = models.PositiveIntegerField(
-        _("reach"), null=True, blank=True, help_text=_("People or orders affected per quarter.")
+        _("reach"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(MAX_REACH)],
+        help_text=_("People or orders affected per quarter."),
     )
     impact = models.DecimalField(
         _("impact"),

@@ -5,26 +5,39 @@ from decimal import Decimal
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
+from portal.api.fields import StrictCharField, StrictModelSerializer
+from portal.validators import MAX_BIGINT, validate_date_in_range
 from projects.serializers import UserBriefSerializer, VisibleRelationsMixin
 
-from .models import Answer, KanoResponse, Requirement, RequirementComment, RequirementKPI
+from .models import (
+    Answer,
+    Kano,
+    KanoResponse,
+    MoSCoW,
+    Priority,
+    Requirement,
+    RequirementComment,
+    RequirementKPI,
+    Status,
+)
 from .scoring import RICE_IMPACTS
 
 
 class KanoSurveySerializer(serializers.Serializer):
-    category = serializers.CharField(allow_null=True)
+    category = StrictCharField(allow_null=True)
     counts = serializers.DictField(child=serializers.IntegerField())
     better = serializers.FloatField(allow_null=True)
     worse = serializers.FloatField(allow_null=True)
     responses = serializers.IntegerField()
 
 
-class TargetKPISerializer(serializers.ModelSerializer):
+class TargetKPISerializer(StrictModelSerializer):
     kpi = serializers.IntegerField(source="kpi_id")
-    code = serializers.CharField(source="kpi.code", read_only=True)
-    name = serializers.CharField(source="kpi.name", read_only=True)
-    unit = serializers.CharField(source="kpi.unit", read_only=True)
+    code = StrictCharField(source="kpi.code", read_only=True)
+    name = StrictCharField(source="kpi.name", read_only=True)
+    unit = StrictCharField(source="kpi.unit", read_only=True)
     expected_change = serializers.DecimalField(max_digits=14, decimal_places=2)
 
     class Meta:
@@ -32,10 +45,10 @@ class TargetKPISerializer(serializers.ModelSerializer):
         fields = ["kpi", "code", "name", "unit", "expected_change", "note"]
 
 
-class RequirementSerializer(VisibleRelationsMixin, serializers.ModelSerializer):
-    key = serializers.CharField(read_only=True)
+class RequirementSerializer(VisibleRelationsMixin, StrictModelSerializer):
+    key = StrictCharField(read_only=True)
     tags = serializers.ListField(
-        child=serializers.CharField(max_length=30), required=False, max_length=12
+        child=StrictCharField(max_length=30), required=False, max_length=12
     )
     # A plain decimal: the service answers "one of 0.25, 0.5, 1, 2 or 3" on the field.
     impact = serializers.DecimalField(
@@ -65,7 +78,7 @@ class RequirementSerializer(VisibleRelationsMixin, serializers.ModelSerializer):
     )
     kano_survey = serializers.SerializerMethodField()
     work_items = serializers.SerializerMethodField()
-    created_by = UserBriefSerializer(read_only=True)
+    created_by = UserBriefSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Requirement
@@ -157,12 +170,12 @@ class RequirementSerializer(VisibleRelationsMixin, serializers.ModelSerializer):
         return attrs
 
 
-class KanoResponseSerializer(serializers.ModelSerializer):
+class KanoResponseSerializer(StrictModelSerializer):
     functional = serializers.ChoiceField(choices=Answer.choices)
     dysfunctional = serializers.ChoiceField(choices=Answer.choices)
-    respondent = UserBriefSerializer(read_only=True)
-    kano_class = serializers.CharField(read_only=True)
-    respondent_name = serializers.CharField(
+    respondent = UserBriefSerializer(read_only=True, allow_null=True)
+    kano_class = StrictCharField(read_only=True)
+    respondent_name = StrictCharField(
         max_length=80,
         required=False,
         allow_blank=True,
@@ -186,8 +199,8 @@ class KanoResponseSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "respondent", "kano_class", "created_at"]
 
 
-class RequirementCommentSerializer(serializers.ModelSerializer):
-    author = UserBriefSerializer(read_only=True)
+class RequirementCommentSerializer(StrictModelSerializer):
+    author = UserBriefSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = RequirementComment
@@ -198,19 +211,27 @@ class RequirementCommentSerializer(serializers.ModelSerializer):
 class ReorderSerializer(serializers.Serializer):
     """Either move one requirement next to another, or give a list of ids in their new order."""
 
-    project = serializers.IntegerField(required=False)
+    project = serializers.IntegerField(required=False, min_value=1, max_value=MAX_BIGINT)
     ids = serializers.ListField(
-        child=serializers.IntegerField(),
+        child=serializers.IntegerField(min_value=1, max_value=MAX_BIGINT),
         required=False,
         max_length=1000,
         help_text=_("These requirements, in this order, in the places they hold between them."),
     )
-    requirement = serializers.IntegerField(required=False)
+    requirement = serializers.IntegerField(required=False, min_value=1, max_value=MAX_BIGINT)
     after = serializers.IntegerField(
-        required=False, allow_null=True, help_text=_("The requirement it goes below.")
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=MAX_BIGINT,
+        help_text=_("The requirement it goes below."),
     )
     before = serializers.IntegerField(
-        required=False, allow_null=True, help_text=_("The requirement it goes above.")
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=MAX_BIGINT,
+        help_text=_("The requirement it goes above."),
     )
 
     def validate(self, attrs):
@@ -227,7 +248,44 @@ class ReorderSerializer(serializers.Serializer):
         return attrs
 
 
+class BulkChangesSerializer(serializers.Serializer):
+    """What a bulk edit may change, each value typed: `{"kano": null}` or an object where a
+    string belongs is an error on that key, not a 500 from deep in the service."""
+
+    moscow = serializers.ChoiceField(choices=MoSCoW.choices, allow_blank=True, required=False)
+    kano = serializers.ChoiceField(choices=Kano.choices, allow_blank=True, required=False)
+    priority = serializers.ChoiceField(choices=Priority.choices, allow_blank=True, required=False)
+    phase = serializers.IntegerField(min_value=1, max_value=99, allow_null=True, required=False)
+    status = serializers.ChoiceField(choices=Status.choices, required=False)
+    rejection_reason = StrictCharField(max_length=500, allow_blank=True, required=False)
+    tags = serializers.ListField(
+        child=StrictCharField(max_length=30), max_length=12, required=False
+    )
+    add_tags = serializers.ListField(
+        child=StrictCharField(max_length=30), max_length=12, required=False
+    )
+    target_date = serializers.DateField(
+        allow_null=True, required=False, validators=[validate_date_in_range]
+    )
+
+    def to_internal_value(self, data):
+        attrs = super().to_internal_value(data)  # not an object: its own error
+        if set(data) - set(self.fields) or not attrs:
+            raise serializers.ValidationError(
+                {
+                    api_settings.NON_FIELD_ERRORS_KEY: [
+                        _("Choose what to change: MoSCoW, Kano, priority, phase, status or tags.")
+                    ]
+                }
+            )
+        return attrs
+
+
 class BulkUpdateSerializer(serializers.Serializer):
-    project = serializers.IntegerField()
-    ids = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=500)
-    changes = serializers.DictField(help_text=_("moscow, kano, priority, phase, status, add_tags"))
+    project = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT)
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_BIGINT),
+        min_length=1,
+        max_length=500,
+    )
+    changes = BulkChangesSerializer(help_text=_("moscow, kano, priority, phase, status, add_tags"))

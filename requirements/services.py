@@ -191,13 +191,23 @@ def _p0_event(requirement: Requirement) -> None:
 
 
 def _bottom_rank(project: Project) -> int:
-    top = Requirement.objects.filter(project=project).aggregate(m=Max("rank"))["m"]
-    return (top if top is not None else 0) + RANK_GAP
+    """Below the last requirement; a backlog whose ranks reached the end of the range is
+    spread out again first (call under the project lock)."""
+    backlog = Requirement.objects.filter(project=project)
+    new = rank_between(backlog.aggregate(m=Max("rank"))["m"], None)
+    if new is None:
+        _renumber(project)
+        new = rank_between(backlog.aggregate(m=Max("rank"))["m"], None)
+    return new
 
 
 def _top_rank(project: Project) -> int:
-    low = Requirement.objects.filter(project=project).aggregate(m=Min("rank"))["m"]
-    return (low if low is not None else RANK_GAP * 2) - RANK_GAP
+    backlog = Requirement.objects.filter(project=project)
+    new = rank_between(None, backlog.aggregate(m=Min("rank"))["m"])
+    if new is None:
+        _renumber(project)
+        new = rank_between(None, backlog.aggregate(m=Min("rank"))["m"])
+    return new
 
 
 @transaction.atomic

@@ -21,7 +21,7 @@ from django_htmx.http import trigger_client_event
 
 from portal.errors import ApplicationError
 from portal.forms_util import form_errors_text
-from portal.http import HtmxHttpRequest, query_without
+from portal.http import HtmxHttpRequest, id_or_none, query_without
 from portal.roles import Role
 from projects.permissions import can_edit, project_get_for_user
 from projects.tabs import tabs_for
@@ -217,7 +217,7 @@ def requirement_inline_view(request: HtmxHttpRequest, key: str, number: int):
 def backlog_bulk_view(request: HtmxHttpRequest, key: str):
     """Apply one change to the selected requirements: all of them or none."""
     project = project_get_for_user(request.user, key=key, need=Role.MEMBER)
-    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    ids = [i for i in map(id_or_none, request.POST.getlist("ids")) if i is not None]
     form = BulkEditForm(request.POST, ids=ids)
     message, ok = "", False
     if not form.is_valid():
@@ -253,8 +253,8 @@ def backlog_reorder_view(request: HtmxHttpRequest, key: str):
     rows = Requirement.objects.filter(project=project).select_related("project")
 
     def find(name):
-        raw = request.POST.get(name) or ""
-        return rows.filter(pk=int(raw)).first() if raw.isdigit() else None
+        pk = id_or_none(request.POST.get(name))
+        return rows.filter(pk=pk).first() if pk is not None else None
 
     requirement = find("requirement")
     after, before = find("after"), find("before")
@@ -331,9 +331,9 @@ def _triage_context(request, project, *, current=None, form=None, error=None, af
         anchor = None
         if after is not None:
             anchor = (after.created_at, after.pk)
-        elif (request.GET.get("after") or "").isdigit():
+        elif id_or_none(request.GET.get("after")) is not None:  # "²" is a digit, not a number
             anchor = (
-                Requirement.objects.filter(project=project, number=int(request.GET["after"]))
+                Requirement.objects.filter(project=project, number=id_or_none(request.GET["after"]))
                 .values_list("created_at", "id")
                 .first()
             )

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
+from portal import exports
 from portal.errors import ApplicationError
 from portal.http import HtmxHttpRequest
 from portal.roles import Role
@@ -31,12 +32,6 @@ from .views import backlog_filters
 MAX_ERRORS_SHOWN = 500
 
 
-def _csv_response(content: str, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 @login_required
 @require_GET
 def backlog_export_csv_view(request: HtmxHttpRequest, key: str) -> HttpResponse:
@@ -44,11 +39,17 @@ def backlog_export_csv_view(request: HtmxHttpRequest, key: str) -> HttpResponse:
     query string); `?template=1`: the header only, a file to fill in for an import."""
     project = project_get_for_user(request.user, key=key)
     if request.GET.get("template"):
-        return _csv_response(csv_io.backlog_csv([]), f"{project.key}-requirements-template.csv")
+        return exports.csv_response(
+            header=csv_io.COLUMNS, rows=[], filename=f"{project.key}-requirements-template.csv"
+        )
     _form, filters = backlog_filters(request, project)
     backlog = requirement_backlog(project=project, filters=filters)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return _csv_response(csv_io.backlog_csv(backlog), f"{project.key}-requirements-{stamp}.csv")
+    return exports.csv_response(
+        header=csv_io.COLUMNS,
+        rows=csv_io.backlog_rows(backlog),
+        filename=f"{project.key}-requirements-{stamp}.csv",
+    )
 
 
 def _uploaded_text(form: ImportForm) -> str:

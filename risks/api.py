@@ -15,6 +15,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from portal import clock
+from portal.api.filters import BooleanFilter, PortalFilterSet
 from portal.roles import Role
 from projects.api_params import ProjectScopedMixin, project_param
 from projects.models import WorkItem
@@ -28,9 +29,9 @@ from .selectors import risk_heatmap
 from .serializers import RiskHistorySerializer, RiskReviewSerializer, RiskSerializer
 
 
-class RiskFilter(django_filters.FilterSet):
+class RiskFilter(PortalFilterSet):
     level = django_filters.MultipleChoiceFilter(choices=Level.choices)
-    overdue = django_filters.BooleanFilter(method="filter_overdue")
+    overdue = BooleanFilter(method="filter_overdue")
     q = django_filters.CharFilter(method="filter_text")
 
     class Meta:
@@ -119,7 +120,10 @@ class RiskViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
         page = self.paginate_queryset(entries)
         return self.get_paginated_response(RiskHistorySerializer(page, many=True).data)
 
-    @extend_schema(request=RiskReviewSerializer, responses=RiskReviewSerializer(many=True))
+    @extend_schema(methods=["GET"], responses=RiskReviewSerializer(many=True))
+    @extend_schema(
+        methods=["POST"], request=RiskReviewSerializer, responses={201: RiskReviewSerializer}
+    )
     @action(detail=True, methods=["get", "post"])
     def reviews(self, request, pk=None):
         """GET the review log; POST `{note, next_review_date?}` records a review."""

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from portal.validators import validate_date_in_range
 from projects.forms import DateInput
 
 from .models import Category, Level, Regime, Risk, Status
@@ -84,7 +85,10 @@ class RiskReviewForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": _("Reviewed, no change")}),
     )
     next_review_date = forms.DateField(
-        label=_("next review date"), required=False, widget=DateInput()
+        label=_("next review date"),
+        required=False,
+        widget=DateInput(),
+        validators=[validate_date_in_range],
     )
 
 

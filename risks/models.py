@@ -5,6 +5,8 @@ from django.db.models import Case, F, Q, Value, When
 from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
 
+from portal.validators import validate_date_in_range
+
 from . import scoring
 
 
@@ -95,7 +97,9 @@ class Risk(models.Model):
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.OPEN
     )
-    next_review_date = models.DateField(_("next review date"), null=True, blank=True)
+    next_review_date = models.DateField(
+        _("next review date"), null=True, blank=True, validators=[validate_date_in_range]
+    )
     # The work the risk threatens or that mitigates it: cards and backlog requirements of
     # the same project (string references: the register does not import those apps' code).
     work_items = models.ManyToManyField(
@@ -190,7 +194,7 @@ class RiskReview(models.Model):
     )
     at = models.DateTimeField(_("at"))
     note = models.TextField(_("note"), blank=True)
-    next_review_date = models.DateField(_("next review date"))
+    next_review_date = models.DateField(_("next review date"), validators=[validate_date_in_range])
 
     class Meta:
         verbose_name = _("risk review")

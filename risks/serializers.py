@@ -4,6 +4,8 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from portal.api.fields import StrictCharField, StrictModelSerializer
+from portal.validators import validate_date_in_range
 from projects.models import WorkItem
 from projects.serializers import UserBriefSerializer, VisibleRelationsMixin
 from requirements.models import Requirement
@@ -11,14 +13,14 @@ from requirements.models import Requirement
 from .models import Level, Risk, RiskHistory, RiskReview
 
 
-class RiskSerializer(VisibleRelationsMixin, serializers.ModelSerializer):
+class RiskSerializer(VisibleRelationsMixin, StrictModelSerializer):
     visible_relations = {
         "project": "",
         "work_items": "project",
         "requirements": "project",
     }
 
-    key = serializers.CharField(read_only=True)
+    key = StrictCharField(read_only=True)
     score = serializers.IntegerField(read_only=True)
     level = serializers.ChoiceField(choices=Level.choices, read_only=True)
     overdue = serializers.SerializerMethodField()
@@ -88,8 +90,8 @@ class RiskSerializer(VisibleRelationsMixin, serializers.ModelSerializer):
         return attrs
 
 
-class RiskHistorySerializer(serializers.ModelSerializer):
-    actor = UserBriefSerializer(read_only=True)
+class RiskHistorySerializer(StrictModelSerializer):
+    actor = UserBriefSerializer(read_only=True, allow_null=True)
     score = serializers.SerializerMethodField()
 
     class Meta:
@@ -113,9 +115,9 @@ class RiskHistorySerializer(serializers.ModelSerializer):
         return entry.probability * entry.impact
 
 
-class RiskReviewSerializer(serializers.ModelSerializer):
-    reviewer = UserBriefSerializer(read_only=True)
-    next_review_date = serializers.DateField(required=False)
+class RiskReviewSerializer(StrictModelSerializer):
+    reviewer = UserBriefSerializer(read_only=True, allow_null=True)
+    next_review_date = serializers.DateField(required=False, validators=[validate_date_in_range])
 
     class Meta:
         model = RiskReview

@@ -197,9 +197,11 @@ def risk_review(
     next_review_date = next_review_date or today + timedelta(days=DEFAULT_REVIEW_DAYS)
     if next_review_date <= today:
         raise ApplicationError(_("The next review must be after today."), field="next_review_date")
-    review = RiskReview.objects.create(
+    review = RiskReview(
         risk=risk, reviewer=actor, at=clock.now(), note=note, next_review_date=next_review_date
     )
+    review.full_clean(exclude=["risk", "reviewer"])
+    review.save()
     old = risk.next_review_date
     risk.next_review_date = next_review_date
     risk.save(update_fields=["next_review_date", "updated_at"])

@@ -6,9 +6,6 @@ rows (inline edits) without reloading.
 
 from __future__ import annotations
 
-import csv
-import io
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -23,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
+from portal import exports
 from portal.errors import ApplicationError
 from portal.forms_util import add_service_error
 from portal.http import HtmxHttpRequest, query_without
@@ -383,52 +381,30 @@ def _export_name(project, ext: str) -> str:
 def risk_export_csv_view(request: HtmxHttpRequest, key: str):
     project = project_get_for_user(request.user, key=key)
     header, rows = _export_rows(request, project)
-    buffer = io.StringIO()
-    buffer.write("\ufeff")  # Excel opens UTF-8 CSV with Chinese text correctly only with a BOM
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_export_name(project, "csv")}"'
-    return response
+    return exports.csv_response(header=header, rows=rows, filename=_export_name(project, "csv"))
+
+
+# Level column background, as the register's badges.
+_LEVEL_FILLS = {"low": "E3F5EA", "medium": "FFF2DC", "high": "FDE0C8", "critical": "FDE7E8"}
+_LEVEL_COLUMN = 8
 
 
 @login_required
 def risk_export_xlsx_view(request: HtmxHttpRequest, key: str):
-    from openpyxl import Workbook
-    from openpyxl.styles import Font, PatternFill
-
     project = project_get_for_user(request.user, key=key)
     header, rows = _export_rows(request, project)
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = _("Risks")[:31]
-    sheet.append(header)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    fills = {
-        "low": "E3F5EA",
-        "medium": "FFF2DC",
-        "high": "FDE0C8",
-        "critical": "FDE7E8",
-    }
     levels = {str(label): value for value, label in Level.choices}
-    for row in rows:
-        sheet.append(row)
-        fill = fills.get(levels.get(str(row[7]), ""))
-        if fill:
-            sheet.cell(row=sheet.max_row, column=8).fill = PatternFill("solid", fgColor=fill)
-    widths = [14, 40, 12, 16, 10, 10, 8, 10, 12, 14, 14, 12, 40, 40, 40]
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = width
-    sheet.freeze_panes = "C2"
-    sheet.auto_filter.ref = sheet.dimensions
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+
+    def fills(row) -> dict[int, str]:
+        fill = _LEVEL_FILLS.get(levels.get(str(row[_LEVEL_COLUMN - 1]), ""))
+        return {_LEVEL_COLUMN: fill} if fill else {}
+
+    return exports.xlsx_response(
+        header=header,
+        rows=rows,
+        filename=_export_name(project, "xlsx"),
+        sheet_title=_("Risks"),
+        column_widths=[14, 40, 12, 16, 10, 10, 8, 10, 12, 14, 14, 12, 40, 40, 40],
+        freeze="C2",
+        fills=fills,
     )
-    response["Content-Disposition"] = f'attachment; filename="{_export_name(project, "xlsx")}"'
-    return response

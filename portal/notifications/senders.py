@@ -11,12 +11,21 @@ import hashlib
 import hmac
 import json
 import re
+import socket
 import time
 import urllib.parse
 from dataclasses import dataclass
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+from urllib3.util import connection as urllib3_connection
 
+from portal.errors import ApplicationError
+
+from . import ssrf
 from .messages import Message
 from .models import Channel
 
@@ -30,6 +39,9 @@ class Outcome:
     error: str = ""
     retry_after: float | None = None  # seconds, when the remote end said so
     flag_channel: bool = False
+    # A retry that is only worth a few attempts (an answer that is usually permanent but is
+    # sometimes a receiver in the middle of a deploy): give up after this many in total.
+    max_attempts: int | None = None
 
 
 SENT = "sent"
@@ -49,20 +61,119 @@ def safe_error(exc: Exception) -> str:
     return re.sub(r"\?[^\s'\"]*", "?…", text)[:500]
 
 
+def http_status(response: requests.Response) -> str:
+    """What a refusal says about the remote end: its status, never its body. A body can
+    be anything the URL's server chose to put there (an internal page, a token), and it
+    would reach the delivery log, the API and the "send test" answer."""
+    return f"HTTP {response.status_code}"
+
+
+# ---------------------------------------------------------------- connecting
+
+
+def _pinned(connection_cls: type[HTTPConnection], addresses: list[str]) -> type[HTTPConnection]:
+    """A urllib3 connection class that opens its socket to one of `addresses` (the checked
+    ones, tried in order, as urllib3 tries a name's addresses) while everything else (Host
+    header, TLS SNI and the certificate check) keeps using the URL's host name."""
+
+    class PinnedConnection(connection_cls):  # type: ignore[valid-type, misc]
+        def _new_conn(self) -> socket.socket:
+            failure: OSError | None = None
+            for address in addresses:
+                try:
+                    return urllib3_connection.create_connection(
+                        (address, self.port),
+                        self.timeout,
+                        source_address=self.source_address,
+                        socket_options=self.socket_options,
+                    )
+                except OSError as exc:
+                    failure = exc
+            if isinstance(failure, TimeoutError):
+                raise ConnectTimeoutError(
+                    self, f"Connection to {self.host} timed out. (connect timeout={self.timeout})"
+                ) from failure
+            raise NewConnectionError(
+                self, f"Failed to establish a new connection: {failure}"
+            ) from failure
+
+    return PinnedConnection
+
+
+class PinnedAdapter(HTTPAdapter):
+    """Every connection this adapter opens goes to the given addresses, whatever the
+    URL's host name resolves to by then."""
+
+    def __init__(self, addresses: list[str]) -> None:
+        self.addresses = addresses
+        super().__init__()
+
+    def init_poolmanager(self, connections, maxsize, block=False, **pool_kwargs):
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+        http = type(
+            "PinnedHTTPPool",
+            (HTTPConnectionPool,),
+            {"ConnectionCls": _pinned(HTTPConnection, self.addresses)},
+        )
+        https = type(
+            "PinnedHTTPSPool",
+            (HTTPSConnectionPool,),
+            {"ConnectionCls": _pinned(HTTPSConnection, self.addresses)},
+        )
+        self.poolmanager.pool_classes_by_scheme = {"http": http, "https": https}
+
+
 def _post(url: str, body: bytes, headers: dict[str, str]) -> requests.Response:
-    return requests.post(
-        url,
-        data=body,
-        headers={"Content-Type": "application/json; charset=utf-8", **headers},
-        timeout=TIMEOUT,
-        allow_redirects=False,  # never follow a redirect somewhere we did not check
-    )
+    """POST once, to the address the SSRF check approved, never following a redirect.
+
+    Raises ApplicationError when the URL may not be reached, requests' exceptions when it
+    cannot be reached now (a name that does not resolve counts: DNS may come back)."""
+    try:
+        addresses = ssrf.connect_addresses(url)
+    except socket.gaierror as exc:
+        raise requests.ConnectionError(f"{urllib.parse.urlsplit(url).hostname}: {exc}") from None
+    with requests.Session() as session:
+        if addresses is not None:
+            # Environment proxies are ignored here: a proxy would resolve the name itself
+            # and connect wherever it points, undoing the check.
+            session.trust_env = False
+            adapter = PinnedAdapter(addresses)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+        return session.post(
+            url,
+            data=body,
+            headers={"Content-Type": "application/json; charset=utf-8", **headers},
+            timeout=TIMEOUT,
+            allow_redirects=False,  # never follow a redirect somewhere we did not check
+        )
+
+
+def _retry_after(response: requests.Response, default: float = 60.0) -> float:
+    try:
+        return max(0.0, float(response.headers.get("Retry-After", default)))
+    except ValueError:
+        return default
+
+
+def _protocol_error(response: requests.Response, code: object, message: str) -> str:
+    """A robot's own error (its code, and its message when the answer was a 2xx, which is
+    how these robots report errors); for any other status, the status and the code only."""
+    if 200 <= response.status_code < 300:
+        message = _URL.sub(r"\1/…", message)[:200]
+        return f"{code} {message}".strip()
+    if isinstance(code, int) and not isinstance(code, bool):
+        return f"{http_status(response)} {code}"
+    return http_status(response)
 
 
 class Sender:
     def send(self, channel: Channel, message: Message, *, message_id: str) -> Outcome:
+        """Send one message (the SSRF check happens on the way out, in _post)."""
         try:
             response = self.request(channel, message, message_id)
+        except ApplicationError as exc:
+            return Outcome(FAILED, None, exc.message, flag_channel=True)
         except requests.RequestException as exc:
             return Outcome(RETRY, error=safe_error(exc))
         if 300 <= response.status_code < 400:
@@ -108,20 +219,22 @@ class DingTalkSender(Sender):
 
     def interpret(self, response):
         if response.status_code >= 500:
-            return Outcome(RETRY, response.status_code, f"HTTP {response.status_code}")
+            return Outcome(RETRY, response.status_code, http_status(response))
         try:
             data = response.json()
         except ValueError:
-            return Outcome(RETRY, response.status_code, "not JSON")
+            return Outcome(RETRY, response.status_code, f"{http_status(response)}, not JSON")
+        if not isinstance(data, dict):
+            return Outcome(RETRY, response.status_code, f"{http_status(response)}, not JSON")
         code = data.get("errcode")
-        message = str(data.get("errmsg", ""))[:300]
+        error = _protocol_error(response, code, str(data.get("errmsg", "")))
         if code == 0:
             return Outcome(SENT, response.status_code)
         if code == 130101:
-            return Outcome(PAUSE, response.status_code, f"130101 {message}", retry_after=600)
+            return Outcome(PAUSE, response.status_code, error, retry_after=600)
         if code in (310000, 300001, 400101, 400102):
-            return Outcome(FAILED, response.status_code, f"{code} {message}", flag_channel=True)
-        return Outcome(RETRY, response.status_code, f"{code} {message}")
+            return Outcome(FAILED, response.status_code, error, flag_channel=True)
+        return Outcome(RETRY, response.status_code, error)
 
 
 def feishu_sign(secret: str, timestamp_s: int) -> str:
@@ -157,20 +270,49 @@ class FeishuSender(Sender):
 
     def interpret(self, response):
         if response.status_code >= 500:
-            return Outcome(RETRY, response.status_code, f"HTTP {response.status_code}")
+            return Outcome(RETRY, response.status_code, http_status(response))
         try:
             data = response.json()
         except ValueError:
-            return Outcome(RETRY, response.status_code, "not JSON")
+            return Outcome(RETRY, response.status_code, f"{http_status(response)}, not JSON")
+        if not isinstance(data, dict):
+            return Outcome(RETRY, response.status_code, f"{http_status(response)}, not JSON")
         code = data.get("code", data.get("StatusCode"))
-        message = str(data.get("msg", data.get("StatusMessage", "")))[:300]
+        error = _protocol_error(response, code, str(data.get("msg", data.get("StatusMessage", ""))))
         if code == 0:
             return Outcome(SENT, response.status_code)
         if code in (11232, 9499):
-            return Outcome(RETRY, response.status_code, f"{code} {message}", retry_after=60)
+            return Outcome(RETRY, response.status_code, error, retry_after=60)
         if code in (19021, 19022, 19024, 19001, 19002):
-            return Outcome(FAILED, response.status_code, f"{code} {message}", flag_channel=True)
-        return Outcome(RETRY, response.status_code, f"{code} {message}")
+            return Outcome(FAILED, response.status_code, error, flag_channel=True)
+        return Outcome(RETRY, response.status_code, error)
+
+
+# What Slack's incoming webhooks answer in the body of a refusal. Only these reach the
+# delivery log: anything else a server says is not Slack talking, and stays out.
+SLACK_ERRORS = frozenset(
+    {
+        "action_prohibited",
+        "channel_is_archived",
+        "channel_not_found",
+        "invalid_auth",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "invalid_payload",
+        "invalid_token",
+        "missing_text_or_fallback_or_attachments",
+        "no_active_hooks",
+        "no_service",
+        "no_service_id",
+        "no_team",
+        "no_text",
+        "posting_to_general_channel_denied",
+        "rollup_error",
+        "team_disabled",
+        "too_many_attachments",
+        "user_not_found",
+    }
+)
 
 
 class SlackSender(Sender):
@@ -204,23 +346,36 @@ class SlackSender(Sender):
         if response.status_code == 200:
             return Outcome(SENT, 200)
         if response.status_code == 429:
-            try:
-                after = float(response.headers.get("Retry-After", "60"))
-            except ValueError:
-                after = 60.0
-            return Outcome(RETRY, 429, "rate limited", retry_after=after)
+            return Outcome(RETRY, 429, "rate limited", retry_after=_retry_after(response))
+        error = http_status(response)
+        if response.text.strip() in SLACK_ERRORS:
+            error = f"{error} {response.text.strip()}"
         if response.status_code in (400, 403, 404, 410):
-            return Outcome(FAILED, response.status_code, response.text[:300], flag_channel=True)
-        return Outcome(RETRY, response.status_code, f"HTTP {response.status_code}")
+            return Outcome(FAILED, response.status_code, error, flag_channel=True)
+        return Outcome(RETRY, response.status_code, error)
 
 
 def webhook_signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+# A generic receiver's 4xx: these are usually a mistake that stays (wrong key, wrong URL)
+# but are also what a receiver briefly answers while it is being deployed or its routes
+# reload, so they get a few attempts, spaced out, before the channel is flagged.
+WEBHOOK_UNSURE = frozenset({401, 403, 404, 409})
+WEBHOOK_UNSURE_ATTEMPTS = 3
+# Plainly transient: retried like a 5xx, for as long as any delivery (Retry-After honoured).
+WEBHOOK_TRANSIENT = frozenset({408, 425, 429})
+
+
 class WebhookSender(Sender):
     """Generic JSON webhook, signed like GitHub's (X-Portal-Signature-256); the delivery id
-    header lets the receiver drop a repeat. 2xx = sent; 4xx (but 408/429) permanent."""
+    header lets the receiver drop a repeat.
+
+    2xx = sent. 5xx, 408, 425 and 429 are retried with back-off (Retry-After honoured).
+    401, 403, 404 and 409 get WEBHOOK_UNSURE_ATTEMPTS attempts in all, then fail and flag
+    the channel. Any other 4xx (400, 405, 410, 413, 422, …) says the request itself is
+    wrong: it fails at once and flags the channel."""
 
     def request(self, channel, message, message_id):
         body = json.dumps(
@@ -239,17 +394,19 @@ class WebhookSender(Sender):
         return _post(channel.url, body, headers)
 
     def interpret(self, response):
-        if 200 <= response.status_code < 300:
-            return Outcome(SENT, response.status_code)
-        if response.status_code == 429:
-            try:
-                after = float(response.headers.get("Retry-After", "60"))
-            except ValueError:
-                after = 60.0
-            return Outcome(RETRY, 429, "rate limited", retry_after=after)
-        if 400 <= response.status_code < 500 and response.status_code != 408:
-            return Outcome(FAILED, response.status_code, response.text[:300], flag_channel=True)
-        return Outcome(RETRY, response.status_code, f"HTTP {response.status_code}")
+        status = response.status_code
+        if 200 <= status < 300:
+            return Outcome(SENT, status)
+        if status in WEBHOOK_TRANSIENT:
+            after = _retry_after(response) if "Retry-After" in response.headers else None
+            return Outcome(RETRY, status, http_status(response), retry_after=after)
+        if status in WEBHOOK_UNSURE:
+            return Outcome(
+                RETRY, status, http_status(response), max_attempts=WEBHOOK_UNSURE_ATTEMPTS
+            )
+        if 400 <= status < 500:
+            return Outcome(FAILED, status, http_status(response), flag_channel=True)
+        return Outcome(RETRY, status, http_status(response))
 
 
 SENDERS: dict[str, Sender] = {

@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal import clock
@@ -37,11 +38,19 @@ DIGEST_MAX = 30
 STUCK_AFTER = timedelta(minutes=2)  # a "sending" batch older than this died with its worker
 BACKOFF_FIRST = 10  # seconds
 BACKOFF_CAP = 600
+UNSURE_BACKOFF_FIRST = 60  # seconds
 
 
 def backoff_seconds(attempts: int) -> float:
     """Exponential back-off with full jitter: ≤ 10 s after the first failure, capped at 10 min."""
     ceiling = min(BACKOFF_CAP, BACKOFF_FIRST * 2 ** max(attempts - 1, 0))
+    return random.uniform(ceiling / 2, ceiling)
+
+
+def unsure_backoff_seconds(attempts: int) -> float:
+    """For a receiver's 401/403/404/409, which a deploy can cause for a minute or two:
+    30–60 s after the first, 2–4 min after the second, so the attempts span minutes."""
+    ceiling = min(BACKOFF_CAP, UNSURE_BACKOFF_FIRST * 4 ** max(attempts - 1, 0))
     return random.uniform(ceiling / 2, ceiling)
 
 
@@ -87,8 +96,9 @@ def fan_out(event) -> list[Delivery]:
 
 def _nudge(channel_ids: list[int]) -> None:
     """Ask a worker to flush these channels now. If the broker is down the deliveries
-    are safe in the table and the periodic relay sends them: never fail the request."""
-    from portal.celery import app
+    are safe in the table and the periodic relay sends them: one quick try, no retry,
+    and the request goes on (portal.celery.enqueue_quickly)."""
+    from portal.celery import app, enqueue_quickly
 
     from .tasks import channel_flush_task
 
@@ -97,13 +107,8 @@ def _nudge(channel_ids: list[int]) -> None:
         # the person's request; the relay (every 30 s, run by the scheduler) sends it.
         return
     for channel_id in channel_ids:
-        try:
-            channel_flush_task.delay(channel_id)
-        except Exception as exc:
-            log.warning(
-                "notification nudge not queued (%s); the relay will send it", exc.__class__.__name__
-            )
-            return
+        if not enqueue_quickly(channel_flush_task, channel_id):
+            return  # logged; the broker is down, so the other nudges would fail too
 
 
 # ---------------------------------------------------------------- sending
@@ -193,10 +198,7 @@ def _project_names(batch: list[Delivery]) -> dict[int, str]:
 
 
 def _send(channel: Channel, batch: list[Delivery]) -> Outcome:
-    try:
-        ssrf.check_url(channel.url)
-    except ApplicationError as exc:
-        return Outcome(FAILED, None, exc.message, flag_channel=True)
+    # The SSRF check runs inside the sender, on the very address it then connects to.
     message = _message_for(channel, batch)
     return SENDERS[channel.kind].send(channel, message, message_id=str(batch[0].batch))
 
@@ -242,19 +244,35 @@ def _record(channel: Channel, batch: list[Delivery], outcome: Outcome) -> None:
                     flagged=True, flag_reason=outcome.error[:300]
                 )
             return
-        # RETRY: back off (or wait exactly what the remote end asked), dead after the limit.
+        # RETRY: back off (or wait exactly what the remote end asked), dead after the limit;
+        # an answer that is only worth a few attempts fails (and flags) after those.
+        gave_up = ""
         for delivery in rows:
             attempts = delivery.attempts + 1
-            delay = (
-                outcome.retry_after
-                if outcome.retry_after is not None
-                else backoff_seconds(attempts)
-            )
-            dead = attempts >= settings.NOTIFY_MAX_ATTEMPTS
+            next_at = now + timedelta(seconds=_retry_delay(outcome, attempts))
+            error = outcome.error
+            status = DeliveryStatus.PENDING
+            if attempts >= settings.NOTIFY_MAX_ATTEMPTS:
+                status = DeliveryStatus.DEAD
+            if outcome.max_attempts is not None:
+                if attempts >= outcome.max_attempts:
+                    status = DeliveryStatus.FAILED
+                    error = gave_up = _(
+                        "Receiver answered %(code)s; gave up after %(attempts)s attempts."
+                    ) % {"code": outcome.code, "attempts": attempts}
+                else:
+                    error = _(
+                        "Receiver answered %(code)s; attempt %(next)s of %(limit)s at %(time)s."
+                    ) % {
+                        "code": outcome.code,
+                        "next": attempts + 1,
+                        "limit": outcome.max_attempts,
+                        "time": timezone.localtime(next_at).strftime("%H:%M:%S %Z"),
+                    }
             delivery.attempts = attempts
-            delivery.status = DeliveryStatus.DEAD if dead else DeliveryStatus.PENDING
-            delivery.next_attempt_at = now + timedelta(seconds=delay)
-            delivery.last_error = outcome.error[:500]
+            delivery.status = status
+            delivery.next_attempt_at = next_at
+            delivery.last_error = error[:500]
             delivery.response_code = outcome.code
             delivery.batch = None
             # A refused request did not use the rate budget.
@@ -270,6 +288,16 @@ def _record(channel: Channel, batch: list[Delivery], outcome: Outcome) -> None:
                     "reserved_at",
                 ]
             )
+        if gave_up:
+            Channel.objects.filter(pk=channel.pk).update(flagged=True, flag_reason=gave_up[:300])
+
+
+def _retry_delay(outcome: Outcome, attempts: int) -> float:
+    if outcome.retry_after is not None:
+        return outcome.retry_after
+    if outcome.max_attempts is not None:
+        return unsure_backoff_seconds(attempts)
+    return backoff_seconds(attempts)
 
 
 def _plus_one():
@@ -340,11 +368,8 @@ def delivery_retry(*, delivery: Delivery, actor: Any) -> Delivery:
 
 
 def channel_send_test(*, channel: Channel, actor: Any) -> Outcome:
-    """Send a test message now, outside the outbox, and say what happened."""
-    try:
-        ssrf.check_url(channel.url)
-    except ApplicationError as exc:
-        return Outcome(FAILED, None, exc.message)
+    """Send a test message now, outside the outbox, and say what happened (the remote
+    end's status, never its body)."""
     message = render("test", {}, language=channel.language)
     return SENDERS[channel.kind].send(
         channel, message, message_id=f"test-{channel.pk}-{int(clock.now().timestamp())}"

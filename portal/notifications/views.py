@@ -7,7 +7,7 @@ site-wide channels (staff). The caller authorises and passes the scope.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
@@ -18,6 +18,8 @@ from django.views.decorators.http import require_http_methods
 
 from portal.errors import ApplicationError
 from portal.forms_util import add_service_error, form_errors_text
+from portal.navigation import project_tab_links
+from portal.refusals import NextStep, Refused
 
 from . import services
 from .forms import EVENT_LABELS, ChannelForm, DeliveryFilterForm, SubscriptionForm
@@ -157,7 +159,18 @@ def _handle_post(request, *, project, channels, page_url):
     return HttpResponseRedirect(page_url)
 
 
-@staff_member_required
+@login_required
 @require_http_methods(["GET", "POST"])
 def site_notifications_view(request):
+    if not request.user.is_staff:
+        # Not the admin's login page (staff_member_required's answer): say who may, and
+        # link to the channels this person does manage, their projects' own.
+        raise Refused(
+            _("Only site admins can manage site-wide notification channels."),
+            detail=_("A project's owners manage its own channels on its Notifications tab."),
+            next_steps=[
+                NextStep(url, _("Notifications of %(project)s") % {"project": key})
+                for key, url in project_tab_links(request.user, "notifications")
+            ],
+        )
     return notifications_page(request, project=None, page_url=reverse("portal:notifications"))

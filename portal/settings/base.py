@@ -4,6 +4,7 @@ Everything configurable comes from the environment (django-environ), so the
 embedded default needs no environment at all.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -37,6 +38,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "template_partials",
+    "axes",  # sign-in lockout; its AccessAttempt/AccessLog admin pages unlock by hand
     "portal",
     "projects",
     "requirements",
@@ -47,6 +49,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "portal.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy and Permissions-Policy on every response (settings below).
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -57,6 +62,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as axes requires: turns a refused sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -103,6 +110,33 @@ LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "portal:login"
 
+# --- Sign-in lockout (django-axes) -----------------------------------------------------
+# Axes' backend goes first: it refuses a locked-out sign-in before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Two locks, either of which refuses a sign-in: per account (a botnet guessing one
+# password from many addresses) and per address (one machine spraying a common password
+# over many accounts). An account-and-address combination would protect neither. The
+# address limit is higher because a whole office signs in from one NAT address; a
+# failure is forgotten once its own user signs in from that address (see
+# portal.signin.SignInAttemptHandler, which applies both limits).
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+SIGNIN_ADDRESS_FAILURE_LIMIT = env.int("SIGNIN_ADDRESS_FAILURE_LIMIT", default=20)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_RESET_ON_SUCCESS = True
+# Database, not cache: a Redis outage must neither block sign-ins nor forget the counts.
+AXES_HANDLER = "portal.signin.SignInAttemptHandler"
+AXES_LOCKOUT_CALLABLE = "portal.signin.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# The client's address: REMOTE_ADDR; behind TRUSTED_PROXY_COUNT reverse proxies that each
+# append to X-Forwarded-For, the address the outermost one saw (portal.signin). Never set
+# it higher than the real number of proxies: clients could then choose their address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "portal.signin.client_ip_address"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -127,17 +161,20 @@ STORAGES = {
 }
 
 # Cache: Redis when configured (shared by every web worker), otherwise local memory.
+# A request never waits on Redis: while it is down or hung the cache answers misses
+# (throttles and rate limits let requests through) after at most a short timeout.
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    }
+    from portal.cache import redis_cache
+
+    CACHES = {"default": redis_cache(REDIS_URL)}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Celery: Redis as broker when REDIS_URL is set; without it tasks run inline so
 # the embedded default is complete without any server.
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+# "memory://localhost//": kombu warns about a memory URL without a host on every start.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://localhost//")
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=REDIS_URL or None)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not bool(REDIS_URL))
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -149,7 +186,9 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# The broker being down must never make a web request hang for long.
+# Workers and beat reconnect a couple of times before giving up a publish; a web request
+# never waits on the broker: it enqueues through portal.celery.enqueue_quickly (one try,
+# short timeouts) and leaves the rest to the outbox.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
 CELERY_BEAT_SCHEDULE = {
     "scheduler-heartbeat": {
@@ -189,15 +228,25 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON bounded in size and nesting depth (a 5,000-deep body was a 500); forms as before.
+    "DEFAULT_PARSER_CLASSES": [
+        "portal.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.PagePagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "portal.api.filters.PortalFilterBackend",
+        "portal.api.filters.StrictOrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "portal.api.schema.PortalAutoSchema",
     "EXCEPTION_HANDLER": "portal.api.exceptions.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"anon": "60/min", "user": "1200/min"},
+    # Throttles are on in production (settings/production.py); rates per client.
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("API_THROTTLE_ANON", default="60/min"),
+        "user": env("API_THROTTLE_USER", default="1200/min"),
+    },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
@@ -209,6 +258,8 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The API's contract is JSON (DESIGN §5); form posts keep working but are not advertised.
+    "PARSER_WHITELIST": ["portal.api.parsers.BoundedJSONParser"],
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI served from our own static files (no CDN).
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -218,6 +269,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PhaseEnum": "projects.models.Phase.choices",
         "RiskStatusEnum": "risks.models.Status.choices",
+        # A requirement's status appears on requirements and in bulk changes: one enum.
+        "RequirementStatusEnum": "requirements.models.Status.choices",
         "DeliveryStatusEnum": "portal.notifications.models.DeliveryStatus.choices",
         "KanoAnswerEnum": "requirements.models.Answer.choices",
         "WsjfScaleEnum": "requirements.models.WSJF_CHOICES",
@@ -243,7 +296,63 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The dev server's reloader announces itself at INFO on every start.
+        "django.utils.autoreload": {"level": "WARNING"},
+    },
+}
+
+# --- Content-Security-Policy (django-csp 4) and Permissions-Policy ----------------------
+# Scripts come only from our own static files: no inline <script>, no on*= handlers, no
+# eval (htmx's allowEval is off in base.html), so stored text can never run as script.
+# Page data goes in with |json_script. The admin, the DRF browsable API and Swagger UI
+# (/api/docs/, drf-spectacular's split view: its init script is a separate request)
+# work under this same policy.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # Style *attributes* stay allowed (never <style> elements): some ninety template
+        # attributes set sizes from data (progress bars, avatar sizes, board column counts),
+        # the admin and Swagger UI use them too; CSS cannot run script, and Markdown is
+        # sanitised to tags without style attributes.
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+# Browser features the portal never uses are off for it and anything it might embed;
+# clipboard-write stays for our own pages (the Kano survey's "Copy link" button).
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "autoplay": [],
+    "browsing-topics": [],
+    "camera": [],
+    "clipboard-read": [],
+    "clipboard-write": ["self"],
+    "display-capture": [],
+    "encrypted-media": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "hid": [],
+    "idle-detection": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "payment": [],
+    "picture-in-picture": [],
+    "publickey-credentials-get": [],
+    "screen-wake-lock": [],
+    "serial": [],
+    "usb": [],
+    "xr-spatial-tracking": [],
 }
 
 # Display metadata for the site shell.

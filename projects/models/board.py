@@ -2,10 +2,16 @@
 burndown and the cumulative flow are computed from."""
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from portal.validators import validate_date_in_range
+
+# Sane maxima for the numbers people type on the board (the columns hold far more).
+MAX_STORY_POINTS = 100
+MAX_WIP_LIMIT = 999
 
 
 class ColumnCategory(models.TextChoices):
@@ -35,7 +41,10 @@ class WorkflowColumn(models.Model):
     category = models.CharField(_("category"), max_length=12, choices=ColumnCategory.choices)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     wip_limit = models.PositiveSmallIntegerField(
-        _("WIP limit"), null=True, blank=True, validators=[MinValueValidator(1)]
+        _("WIP limit"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_WIP_LIMIT)],
     )
     # When set, a move that would exceed the WIP limit is refused instead of only flagged.
     wip_enforced = models.BooleanField(_("refuse moves over the WIP limit"), default=False)
@@ -112,14 +121,18 @@ class WorkItem(models.Model):
         related_name="work_items",
         verbose_name=_("requirement"),
     )
-    story_points = models.PositiveSmallIntegerField(_("story points"), null=True, blank=True)
+    story_points = models.PositiveSmallIntegerField(
+        _("story points"), null=True, blank=True, validators=[MaxValueValidator(MAX_STORY_POINTS)]
+    )
     priority = models.CharField(
         _("priority"), max_length=2, choices=Priority.choices, default=Priority.P2
     )
     labels = models.JSONField(_("labels"), default=list, blank=True)
     blocked = models.BooleanField(_("blocked"), default=False)
     blocked_reason = models.CharField(_("blocked reason"), max_length=300, blank=True)
-    due_date = models.DateField(_("due date"), null=True, blank=True)
+    due_date = models.DateField(
+        _("due date"), null=True, blank=True, validators=[validate_date_in_range]
+    )
     added_after_start = models.BooleanField(_("added after sprint start"), default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"

@@ -5,7 +5,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from portal.roles import Role
-from portal.validators import validate_currency, validate_timezone
+from portal.validators import validate_currency, validate_date_in_range, validate_timezone
 
 project_key_validator = RegexValidator(
     r"^[A-Z][A-Z0-9]{1,9}$",
@@ -53,8 +53,12 @@ class Project(models.Model):
     health = models.CharField(
         _("health"), max_length=12, choices=Health.choices, default=Health.ON_TRACK
     )
-    start_date = models.DateField(_("start date"), null=True, blank=True)
-    target_date = models.DateField(_("target date"), null=True, blank=True)
+    start_date = models.DateField(
+        _("start date"), null=True, blank=True, validators=[validate_date_in_range]
+    )
+    target_date = models.DateField(
+        _("target date"), null=True, blank=True, validators=[validate_date_in_range]
+    )
     budget = models.DecimalField(
         _("budget"),
         max_digits=14,

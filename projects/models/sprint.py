@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from portal.validators import validate_date_in_range
+
 
 class SprintState(models.TextChoices):
     PLANNED = "planned", _("Planned")
@@ -21,8 +23,8 @@ class Sprint(models.Model):
     )
     name = models.CharField(_("name"), max_length=80)
     goal = models.TextField(_("goal"), blank=True)
-    start = models.DateField(_("start"))
-    end = models.DateField(_("end"))
+    start = models.DateField(_("start"), validators=[validate_date_in_range])
+    end = models.DateField(_("end"), validators=[validate_date_in_range])
     state = models.CharField(
         _("state"), max_length=8, choices=SprintState.choices, default=SprintState.PLANNED
     )
@@ -144,7 +146,9 @@ class RetroItem(models.Model):
         related_name="retro_actions",
         verbose_name=_("owner"),
     )
-    due_date = models.DateField(_("due date"), null=True, blank=True)
+    due_date = models.DateField(
+        _("due date"), null=True, blank=True, validators=[validate_date_in_range]
+    )
     done = models.BooleanField(_("done"), default=False)
     work_item = models.OneToOneField(
         "projects.WorkItem",

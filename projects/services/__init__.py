@@ -7,6 +7,7 @@ from .board import (  # noqa: F401
     columns_create_default,
     columns_reorder,
     work_item_create,
+    work_item_delete,
     work_item_move,
     work_item_update,
 )

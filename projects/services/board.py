@@ -19,7 +19,7 @@ from portal.activity import activity_record
 from portal.errors import ApplicationError
 from portal.events import emit
 
-from ..calculations import RANK_GAP, rank_between
+from ..calculations import RANK_GAP, RANK_LIMIT, rank_between
 from ..models import (
     DEFAULT_COLUMNS,
     ColumnCategory,
@@ -188,14 +188,24 @@ def _check_sprint(project: Project, sprint: Sprint | None) -> None:
         raise ApplicationError(_("This sprint is closed."), field="sprint")
 
 
-def _bottom_rank(column: WorkflowColumn) -> int:
-    top = WorkItem.objects.filter(column=column).aggregate(m=Max("rank"))["m"]
-    return (top or 0) + RANK_GAP
+def _bottom_rank(column: WorkflowColumn, *, exclude: int | None = None) -> int:
+    """Below the last card; a column whose ranks reached the end of the range is spread
+    out again first (call under the project lock)."""
+    cards = WorkItem.objects.filter(column=column).exclude(pk=exclude)
+    new = rank_between(cards.aggregate(m=Max("rank"))["m"], None)
+    if new is None:
+        _renumber(column, exclude=exclude)
+        new = rank_between(cards.aggregate(m=Max("rank"))["m"], None)
+    return new
 
 
 def _top_rank(column: WorkflowColumn) -> int:
-    low = WorkItem.objects.filter(column=column).aggregate(m=Min("rank"))["m"]
-    return (low if low is not None else RANK_GAP * 2) - RANK_GAP
+    cards = WorkItem.objects.filter(column=column)
+    new = rank_between(None, cards.aggregate(m=Min("rank"))["m"])
+    if new is None:
+        _renumber(column, exclude=None)
+        new = rank_between(None, cards.aggregate(m=Min("rank"))["m"])
+    return new
 
 
 @transaction.atomic
@@ -215,9 +225,15 @@ def work_item_create(
     due_date: date | None = None,
     position: str = "bottom",
     requirement: Any = None,
+    blocked: bool = False,
+    blocked_reason: str = "",
 ) -> WorkItem:
     """Add a card (to the first to-do column unless told). An item added to an active
-    sprint is flagged as added after the start and shows in the burndown as scope."""
+    sprint is flagged as added after the start and shows in the burndown as scope; one
+    created blocked needs the reason and emits `work_item.blocked`."""
+    blocked_reason = (blocked_reason or "").strip() if blocked else ""
+    if blocked and not blocked_reason:
+        raise ApplicationError(_("Say what blocks this item."), field="blocked_reason")
     lock_project(project)
     if column is None:
         column = project.columns.filter(category=ColumnCategory.TODO).order_by("order").first()
@@ -242,6 +258,8 @@ def work_item_create(
         labels=_clean_labels(labels),
         due_date=due_date,
         requirement=requirement,
+        blocked=bool(blocked),
+        blocked_reason=blocked_reason,
         created_by=actor if getattr(actor, "pk", None) else None,
         created_at=now,
         column_entered_at=now,
@@ -279,7 +297,24 @@ def work_item_create(
     activity_record(
         actor=actor, verb="work_item.created", target=item, project=project, label=str(item)
     )
+    if item.blocked:
+        _emit_blocked(item, actor)
     return item
+
+
+def _emit_blocked(item: WorkItem, actor: Any) -> None:
+    emit(
+        "work_item.blocked",
+        project=item.project,
+        payload={
+            "item_id": item.pk,
+            "key": item.key,
+            "title": item.title,
+            "reason": item.blocked_reason,
+            "assignee": item.assignee.label if item.assignee else None,
+            "by": actor.label if getattr(actor, "pk", None) else None,
+        },
+    )
 
 
 def _clean_labels(labels: list[str] | None) -> list[str]:
@@ -375,19 +410,50 @@ def work_item_update(*, item: WorkItem, actor: Any, **changes: Any) -> WorkItem:
         label=str(item),
     )
     if item.blocked and not was_blocked:
-        emit(
-            "work_item.blocked",
-            project=item.project,
-            payload={
-                "item_id": item.pk,
-                "key": item.key,
-                "title": item.title,
-                "reason": item.blocked_reason,
-                "assignee": item.assignee.label if item.assignee else None,
-                "by": actor.label if getattr(actor, "pk", None) else None,
-            },
-        )
+        _emit_blocked(item, actor)
     return item
+
+
+@transaction.atomic
+def work_item_delete(*, item: WorkItem, actor: Any) -> None:
+    """Remove a card entered by mistake. Its last state stays in the activity log, and a
+    card leaving a running sprint stays in that sprint's burndown as removed scope."""
+    lock_project(item.project)
+    item = WorkItem.objects.select_related("project", "column", "sprint", "assignee").get(
+        pk=item.pk
+    )
+    if item.sprint_id and item.sprint.state == SprintState.ACTIVE:
+        # The scope row outlives the card (SET_NULL), so the burndown does not rewrite itself.
+        SprintScopeChange.objects.create(
+            sprint=item.sprint,
+            item=item,
+            change="removed",
+            points=-(item.story_points or 0),
+            after_start=True,
+            at=clock.now(),
+        )
+    activity_record(
+        actor=actor,
+        verb="work_item.deleted",
+        target=item,
+        project=item.project,
+        before={
+            "title": item.title,
+            "type": item.type,
+            "column": item.column.name,
+            "sprint": item.sprint.name if item.sprint else None,
+            "assignee": item.assignee.label if item.assignee else None,
+            "story_points": item.story_points,
+            "priority": item.priority,
+            "labels": item.labels,
+            "blocked": item.blocked,
+            "blocked_reason": item.blocked_reason,
+            "due_date": item.due_date,
+            "description": item.description,
+        },
+        label=str(item),
+    )
+    item.delete()
 
 
 def _record_sprint_move(
@@ -498,9 +564,18 @@ def work_item_move(
 
 def _rank_for(item, column, *, before, after, rank) -> int:
     if rank is not None:
+        if not -RANK_LIMIT <= rank <= RANK_LIMIT:
+            # The API refuses these already; this guards every other caller.
+            raise ApplicationError(
+                _("A rank is a whole number from %(min)s to %(max)s.")
+                % {"min": -RANK_LIMIT, "max": RANK_LIMIT},
+                field="rank",
+            )
         return rank
     if before is None and after is None:
-        return _bottom_rank(column) if item.column_id != column.pk else item.rank
+        if item.column_id != column.pk:
+            return _bottom_rank(column, exclude=item.pk)
+        return item.rank
     for neighbour in (before, after):
         if neighbour is not None:
             neighbour.refresh_from_db(fields=["rank", "column"])

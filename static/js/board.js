@@ -77,15 +77,48 @@
       }
     }
   });
+  // The side panel beside the board: opened by a card (hx-get into #card-panel), closed by
+  // its ✕ button or Escape; focus goes back to the card it was opened from.
+  function closePanel() {
+    const panel = document.getElementById("card-panel");
+    if (!panel || !panel.classList.contains("open")) return;
+    const inner = panel.querySelector("[data-panel-item]");
+    const card = inner && document.getElementById("item-" + inner.dataset.panelItem);
+    panel.innerHTML = "";
+    panel.classList.remove("open");
+    if (card) card.focus();
+  }
+
   document.body.addEventListener("click", (evt) => {
-    if (evt.target.closest("[data-close-panel]")) {
-      const panel = document.getElementById("card-panel");
-      panel.innerHTML = "";
-      panel.classList.remove("open");
-    }
+    if (evt.target.closest("[data-close-panel]")) closePanel();
+  });
+  document.addEventListener("keydown", (evt) => {
+    if (evt.key === "Escape") closePanel();
+  });
+  // A save that changed only the card (title, blocked…): redraw that card where it sits.
+  // Saves that can move it (sprint, assignee…) send board-changed, which redraws the board.
+  document.body.addEventListener("card-changed", (evt) => {
+    const card = document.getElementById("item-" + evt.detail.item);
+    if (!card) return; // filtered out meanwhile: nothing to redraw
+    htmx.ajax("GET", card.getAttribute("hx-get"), { source: card, target: card, swap: "outerHTML" });
+  });
+  // Enter on a focused card opens it like a click (an hx-trigger filter such as
+  // keyup[key=='Enter'] would need eval, which the Content-Security-Policy forbids).
+  document.body.addEventListener("keydown", (evt) => {
+    const card = evt.target;
+    if (evt.key !== "Enter" || !card.classList || !card.classList.contains("card-item")) return;
+    evt.preventDefault();
+    card.click();
   });
   document.body.addEventListener("htmx:afterSwap", (evt) => {
-    if (evt.detail.target.id === "card-panel") evt.detail.target.classList.add("open");
+    const panel = evt.detail.target;
+    if (panel.id !== "card-panel") return;
+    const opening = !panel.classList.contains("open");
+    panel.classList.add("open");
+    if (opening) {
+      const close = panel.querySelector("[data-close-panel]");
+      if (close) close.focus({ preventScroll: true });
+    }
   });
   htmx.onLoad(init);
 })();

@@ -674,6 +674,10 @@ def test_kpi_status_and_latest_value_fields(project, project_kpi, company_kpi, m
         ({"date": "2026-02-30", "value": "1000"}, "date"),
         ({"date": "2026-11-31", "value": "1000"}, "date"),
         ({"date": "2026-11-01", "value": "1000"}, "date"),  # twice in the batch
+        # Real calendar dates, but outside the years of any data the portal plans with.
+        ({"date": "0001-01-01", "value": "1000"}, "date"),
+        ({"date": "1999-12-31", "value": "1000"}, "date"),
+        ({"date": "9999-12-31", "value": "1000"}, "date"),
         ({"date": "2026-11-02", "value": "1000", "currency": "USD"}, "currency"),
         ({"date": "2026-11-02", "value": "1000", "currency": "RMB"}, "currency"),
     ],

@@ -22,6 +22,7 @@ from metrics.calculations import (
     objective_progress,
     period_bounds,
     track_status,
+    valid_period,
 )
 
 # ---------------------------------------------------------------- KR progress
@@ -185,6 +186,24 @@ def test_period_bounds_refuses_what_is_not_a_period(period):
 def test_period_bounds_refuses_a_trailing_newline():
     with pytest.raises(ValueError, match="period must look like"):
         period_bounds("2026-Q4\n")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2026-Q4", "2026-Q4"),
+        ("2000-Q1", "2000-Q1"),
+        ("2100-Y", "2100-Y"),
+        ("0000-Q1", None),  # no calendar has a year 0: period_bounds cannot even answer
+        ("1999-Q4", None),
+        ("2101-H1", None),
+        ("2026-Q5", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_valid_period_is_a_period_in_the_planning_years(raw, expected):
+    assert valid_period(raw) == expected
 
 
 # ---------------------------------------------------------------- time elapsed

@@ -350,16 +350,18 @@ def test_a_value_that_is_not_a_number_is_refused(member, mall_return_rate, value
     assert written() == before
 
 
-def test_a_date_that_does_not_exist_is_refused(member, mall_return_rate):
+@pytest.mark.parametrize("day", ["2026-02-30", "0001-01-01", "1999-12-31", "9999-12-31"])
+def test_a_date_that_does_not_exist_is_refused(member, mall_return_rate, day):
     pk = mall_return_rate.pk
     before = written()
 
     response = kpi_post(
-        member, {"action": "point", "kpi": pk, f"p{pk}-date": "2026-02-30", f"p{pk}-value": "4"}
+        member, {"action": "point", "kpi": pk, f"p{pk}-date": day, f"p{pk}-value": "4"}
     )
 
     assert messages_of(response) == ["error"]
     assert written() == before
+    assert kpi_page(member, project="MALL").status_code == 200
 
 
 def test_a_value_for_another_projects_kpi_is_not_found(member, owner, mall_return_rate):
@@ -640,7 +642,17 @@ def test_a_viewer_cannot_add_objectives(everyone, viewer, project, project_field
     assert written() == before
 
 
-@pytest.mark.parametrize(("field", "value"), [("period", "2026-Q5"), ("title", "")])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("period", "2026-Q5"),
+        ("title", ""),
+        # Years with no calendar behind them: 0000-Q1 was saved, then broke the OKR page.
+        ("period", "0000-Q1"),
+        ("period", "1999-Q4"),
+        ("period", "2101-H1"),
+    ],
+)
 def test_a_bad_objective_is_refused_beside_its_field(staff, field, value):
     with clock.frozen_at(MID_Q4):
         response = web_as(staff).post(OKRS, new_objective(**{f"obj-{field}": value}))
@@ -648,6 +660,8 @@ def test_a_bad_objective_is_refused_beside_its_field(staff, field, value):
     assert response.status_code == 400
     assert len(field_errors(response, field)) == 1
     assert Objective.objects.count() == 0
+    with clock.frozen_at(MID_Q4):
+        assert web_as(staff).get(OKRS, {"period": value}).status_code == 200
 
 
 @pytest.fixture

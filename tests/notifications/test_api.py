@@ -168,7 +168,8 @@ def test_send_test_reports_what_the_remote_end_said(channel, owner, webhook):
 
     response = api_as(owner).post(f"{CHANNELS}{channel.pk}/test/")
 
-    assert response.json() == {"ok": False, "code": 410, "error": "remote trouble"}
+    # Its status, not its body (which could be anything the server at that URL chose)
+    assert response.json() == {"ok": False, "code": 410, "error": "HTTP 410"}
     assert not Delivery.objects.exists(), "a test message is not an outbox row"
 
 

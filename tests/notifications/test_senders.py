@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
+from django.utils import timezone, translation
 
 from portal.notifications.models import Channel, Delivery, DeliveryStatus
 from portal.notifications.services import _reserve, _send, deliveries_relay
@@ -23,6 +25,8 @@ from .conftest import (
 )
 
 pytestmark = pytest.mark.django_db
+
+MINUTE = timedelta(minutes=1)
 
 
 def only_delivery() -> Delivery:
@@ -328,17 +332,124 @@ def test_webhook_is_signed_and_names_the_delivery(project, owner, webhook):
     assert request.json["title"] == "[MALL] 风险已发生：MALL-RISK-9"
 
 
-def test_webhook_with_the_wrong_key_is_refused_and_flagged(project, owner, webhook):
+def test_webhook_with_the_wrong_key_is_refused_and_flagged_after_three_attempts(
+    project, owner, webhook, timeline
+):
     channel = add_channel(
         actor=owner, kind="webhook", url=webhook.url, project=project, secret="old-hmac-key"
     )
     occur(project)
 
+    with translation.override("en"):
+        for _attempt in range(3):
+            deliveries_relay()
+            timeline.advance(minutes=5)
+
+    assert [r.status for r in webhook.requests] == [401, 401, 401]
+    assert not webhook.shown
+    delivery = only_delivery()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.FAILED, 3)
+    assert delivery.last_error == "Receiver answered 401; gave up after 3 attempts."
+    assert refreshed(channel).flagged
+
+
+# ---------------------------------------------------------------- a receiver that is briefly away
+
+
+def test_webhook_answering_404_twice_then_200_is_delivered(
+    project, owner, webhook, timeline, client
+):
+    # Given a receiver that is being redeployed: its route answers 404 for a while
+    channel = add_channel(actor=owner, kind="webhook", url=webhook.url, project=project)
+    webhook.fail_with(404)
+    occur(project, 8)
+    start = timeline.now()
+
+    # When the relay tries
+    with translation.override("en"):
+        deliveries_relay()
+    # Then it will try again in about a minute, and the delivery log says so
+    delivery = only_delivery()
+    assert (delivery.status, delivery.attempts, delivery.response_code) == ("pending", 1, 404)
+    assert start + timedelta(seconds=30) <= delivery.next_attempt_at <= start + MINUTE
+    at = timezone.localtime(delivery.next_attempt_at).strftime("%H:%M:%S")
+    assert delivery.last_error.startswith(f"Receiver answered 404; attempt 2 of 3 at {at}")
+    client.force_login(owner)
+    page = client.get(reverse("projects:notifications", args=[project.key])).content.decode()
+    assert "Receiver answered 404; attempt 2 of 3" in page
+
+    # When it is still deploying at the second attempt
+    timeline.travel_to(delivery.next_attempt_at)
+    with translation.override("en"):
+        deliveries_relay()
+    delivery = only_delivery()
+    assert (delivery.status, delivery.attempts) == ("pending", 2)
+    assert delivery.last_error.startswith("Receiver answered 404; attempt 3 of 3 at ")
+    assert delivery.next_attempt_at >= timeline.now() + timedelta(minutes=2)
+
+    # And is back for the third
+    webhook.recover()
+    timeline.travel_to(delivery.next_attempt_at)
     deliveries_relay()
 
-    assert webhook.requests[0].status == 401
-    assert not webhook.shown
-    assert only_delivery().status == DeliveryStatus.FAILED
+    # Then the message arrived once, and nobody is asked to look at the channel
+    delivery = only_delivery()
+    assert (delivery.status, delivery.attempts, delivery.last_error) == ("sent", 3, "")
+    assert [r.status for r in webhook.requests] == [404, 404, 204]
+    assert len(webhook.shown) == 1
+    assert not refreshed(channel).flagged
+
+
+@pytest.mark.parametrize("status", [401, 403, 404, 409])
+def test_webhook_answering_the_same_4xx_for_good_fails_after_three_attempts(
+    project, owner, webhook, timeline, status
+):
+    channel = add_channel(actor=owner, kind="webhook", url=webhook.url, project=project)
+    webhook.fail_with(status)
+    occur(project)
+
+    with translation.override("en"):
+        for _attempt in range(3):
+            deliveries_relay()
+            timeline.advance(minutes=5)
+
+    delivery = only_delivery()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.FAILED, 3)
+    message = f"Receiver answered {status}; gave up after 3 attempts."
+    assert delivery.last_error == message
+    channel = refreshed(channel)
+    assert (channel.flagged, channel.flag_reason) == (True, message)
+    # And it is not tried again behind the admin's back
+    timeline.advance(hours=2)
+    deliveries_relay()
+    assert len(webhook.requests) == 3
+
+
+@pytest.mark.parametrize("status", [408, 425, 429])
+def test_webhook_transient_4xx_is_retried_like_a_5xx(project, owner, webhook, timeline, status):
+    channel = add_channel(actor=owner, kind="webhook", url=webhook.url, project=project)
+    webhook.fail_with(status)
+    occur(project)
+
+    for _attempt in range(4):
+        deliveries_relay()
+        timeline.advance(minutes=10)
+
+    delivery = only_delivery()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 4)
+    assert delivery.last_error == f"HTTP {status}"
+    assert not refreshed(channel).flagged
+
+
+def test_webhook_410_gone_fails_at_once(project, owner, webhook, timeline):
+    channel = add_channel(actor=owner, kind="webhook", url=webhook.url, project=project)
+    webhook.fail_with(410)
+    occur(project)
+
+    deliveries_relay()
+
+    delivery = only_delivery()
+    assert (delivery.status, delivery.last_error) == (DeliveryStatus.FAILED, "HTTP 410")
     assert refreshed(channel).flagged
 
 

@@ -4,6 +4,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.http import HttpRequest
 from django.test import Client
 
 from portal.models import Activity, User
@@ -37,14 +38,15 @@ def test_seed_demo_is_idempotent_and_prints_the_logins():
 def test_demo_logins_work_and_roles_match_what_is_printed():
     call_command("seed_demo", "--quiet-logins", stdout=StringIO())
     client = Client()
-    assert client.login(username="wangfang", password="demo1234")
+    # Axes' backend needs the request a real sign-in would bring.
+    assert client.login(request=HttpRequest(), username="wangfang", password="demo1234")
     assert client.get("/projects/MALL/settings/").status_code == 200
     client.logout()
-    assert client.login(username="chenzong", password="demo1234")
+    assert client.login(request=HttpRequest(), username="chenzong", password="demo1234")
     assert client.get("/projects/MALL/").status_code == 200
     assert client.get("/projects/MALL/settings/").status_code == 403
     client.logout()
-    assert client.login(username="zhoujie", password="demo1234")
+    assert client.login(request=HttpRequest(), username="zhoujie", password="demo1234")
     assert client.get("/projects/MALL/").status_code == 404
     assert client.get("/projects/PAY/").status_code == 200
 

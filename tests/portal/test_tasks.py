@@ -52,5 +52,7 @@ def test_healthz_reports_redis_when_configured(settings, redis_url):
     assert body["redis"] == "ok"
     settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
     response = Client().get("/healthz")
-    assert response.status_code == 503
+    # The web tier serves without Redis: reported, but the instance stays in the balancer.
+    assert response.status_code == 200
     assert response.json()["redis"].startswith("error")
+    assert response.json()["status"] == "degraded"

@@ -10,6 +10,7 @@ import pytest
 
 from projects.calculations import (
     RANK_GAP,
+    RANK_LIMIT,
     burndown,
     mean_velocity,
     percentile,
@@ -252,6 +253,13 @@ def test_percentile(values, pct, expected):
         (-100, 100, 0),
         (1024, 1025, None),  # touching: renumber first
         (5, 5, None),
+        # At the ends of the range: renumber first rather than overflow the column.
+        (RANK_LIMIT, None, None),
+        (RANK_LIMIT - RANK_GAP, None, RANK_LIMIT),
+        (2**63 - 1, None, None),
+        (None, -RANK_LIMIT, None),
+        (None, -(2**63), None),
+        (-(2**63), 2**63 - 1, -1),  # between the two ends is fine: only the ends overflow
     ],
 )
 def test_rank_between(before, after, expected):
