@@ -17,7 +17,7 @@ def project_param(request) -> int | None:
     """The `?project=` id, or None when absent. Not a number: 400 on `project`. A project
     the caller cannot see: 404, never an empty list that would confirm it exists."""
     raw = request.query_params.get("project")
-    if raw in (None, ""):
+    if raw is None:
         return None
     try:
         project_id = int(raw)

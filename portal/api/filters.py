@@ -1,8 +1,8 @@
 """Query filters that mean what the schema says (DESIGN §5).
 
 django-filter's defaults are lenient in two ways a client cannot see from the schema:
-a boolean filter reads any unknown value (`?blocked=-223`) as "no filter" and quietly
-returns everything, and a reference filter answers 400 for an id that matches nothing.
+a boolean filter reads any unknown or empty value (`?blocked=-223`, `?blocked=`) as
+"no filter" and quietly returns everything, and a reference filter answers 400 for an id that matches nothing.
 Here a malformed value is a 400 on that field, and a well-formed id that matches nothing
 is simply an empty list, as for any other value.
 """
@@ -10,6 +10,7 @@ is simply an empty list, as for any other value.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import django_filters
@@ -22,8 +23,6 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
-from portal.validators import validate_date_in_range
-
 # Ids and integers beyond a PostgreSQL bigint cannot match anything; refuse them.
 MAX_ID = 2**63 - 1
 
@@ -33,7 +32,7 @@ class StrictNullBooleanField(forms.NullBooleanField):
     FALSE = ("false", "False", "0")
 
     def to_python(self, value: Any) -> bool | None:
-        if value in (None, ""):
+        if value is None:
             return None
         if value is True or value in self.TRUE:
             return True
@@ -54,10 +53,18 @@ class BooleanFilter(django_filters.BooleanFilter):
         super().__init__(*args, **kwargs)
 
 
-class IntegerFilter(django_filters.NumberFilter):
-    """A whole number (ids, phases, scores): `?phase=0.5` is a 400, not a silent match."""
+class StrictIntegerField(forms.IntegerField):
+    def to_python(self, value: Any) -> int | None:
+        if value == "":
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
 
-    field_class = forms.IntegerField
+
+class IntegerFilter(django_filters.NumberFilter):
+    """A whole number (ids, phases, scores): `?phase=0.5` or `?phase=` is a 400, not a
+    silent match."""
+
+    field_class = StrictIntegerField
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("min_value", -MAX_ID)
@@ -75,15 +82,15 @@ class BoundedIsoDateTimeField(IsoDateTimeField):
             # Present but empty is a malformed time, not "no filter".
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         moment = super().to_python(value)
-        if moment is not None:
-            # A year like 0603 with a -22:24 offset makes PostgreSQL fail, not match.
-            validate_date_in_range(moment.date())
-            if (
-                moment.utcoffset() is not None
-                and abs(moment.utcoffset().total_seconds()) > 14 * 3600
-            ):
-                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return moment
+        if moment is None or moment.tzinfo is None:
+            return moment
+        # Compare in UTC: PostgreSQL refuses offsets beyond ±15:59 that ISO 8601 allows,
+        # and a time at the very edge of the calendar may not survive the conversion.
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            edge = datetime.min if moment.year == datetime.min.year else datetime.max
+            return edge.replace(tzinfo=UTC)
 
 
 class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):

@@ -27,7 +27,7 @@ from portal.models import Activity
 from portal.notifications import ssrf
 from portal.notifications.models import Channel, Delivery, DeliveryStatus
 from portal.notifications.services import channel_send_test, deliveries_relay
-from tests.conftest import api_as
+from tests.conftest import api_as, require_service
 
 from .conftest import add_channel, occur
 
@@ -358,7 +358,7 @@ def tls_receiver(tmp_path):
     notes the server name each client asks for (SNI)."""
     openssl = shutil.which("openssl")
     if openssl is None:
-        pytest.skip("openssl is not installed: no certificate for the TLS receiver")
+        require_service("openssl is not installed: no certificate for the TLS receiver")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
         [
