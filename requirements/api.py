@@ -67,7 +67,16 @@ class RequirementViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
     filterset_class = RequirementFilter
     edit_refusal = _("Viewers cannot change requirements.")
     project_required_upfront = False
-    ordering_fields = ["rank", "rice_score", "wsjf_score", "created_at", "updated_at", "number"]
+    # "priority" sorts P0 first through `PRIORITY_ORDER` below, not alphabetically.
+    ordering_fields = [
+        "rank",
+        "rice_score",
+        "wsjf_score",
+        "priority",
+        "created_at",
+        "updated_at",
+        "number",
+    ]
     ordering = ["rank", "id"]
 
     def get_queryset(self):
