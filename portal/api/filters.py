@@ -17,7 +17,7 @@ import django_filters
 from django import forms
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django_filters.fields import IsoDateTimeField
+from django_filters.fields import ChoiceField, IsoDateTimeField
 from django_filters.filterset import FILTER_FOR_DBFIELD_DEFAULTS
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
@@ -93,6 +93,23 @@ class BoundedIsoDateTimeField(IsoDateTimeField):
             return edge.replace(tzinfo=UTC)
 
 
+class StrictChoiceField(ChoiceField):
+    def to_python(self, value: Any) -> Any:
+        if value == "":
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            )
+        return super().to_python(value)
+
+
+class ChoiceFilter(django_filters.ChoiceFilter):
+    """One of the documented values; `?kind=` (empty) is a 400, not "any kind"."""
+
+    field_class = StrictChoiceField
+
+
 class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     """An ISO 8601 time, years 2000–2100, with a real UTC offset."""
 
@@ -127,6 +144,13 @@ class PortalFilterSet(django_filters.FilterSet):
     """Base of every API filter set (and of those built from `filterset_fields`)."""
 
     FILTER_DEFAULTS = _filter_defaults()
+
+    @classmethod
+    def filter_for_lookup(cls, field: models.Field, lookup_type: str) -> tuple[Any, dict]:
+        filter_class, params = super().filter_for_lookup(field, lookup_type)
+        if filter_class is django_filters.ChoiceFilter:  # chosen for any field with choices
+            return ChoiceFilter, params
+        return filter_class, params
 
 
 class PortalFilterBackend(DjangoFilterBackend):

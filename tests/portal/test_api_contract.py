@@ -150,6 +150,8 @@ def test_an_empty_time_is_a_400_and_a_real_one_filters(client_, project):
         ("/api/v1/requirements/", "phase"),
         ("/api/v1/work-items/", "assignee"),
         ("/api/v1/work-items/", "project"),
+        ("/api/v1/channels/", "kind"),
+        ("/api/v1/requirements/", "status"),
     ],
 )
 def test_a_parameter_sent_empty_is_malformed_not_absent(client_, path, name):
