@@ -54,7 +54,8 @@ def report_content(project: Project, day: date) -> dict[str, Any]:
             "name": sprint.name,
             "points_done": done,
             "points_total": total,
-            "days_left": max((sprint.end - day).days, 0),
+            # Read the morning after `day`: what is left from that morning on.
+            "days_left": sprint.days_left(day + timedelta(days=1)),
         }
     risk_events = [
         {

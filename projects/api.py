@@ -103,7 +103,8 @@ class ProjectViewSet(
     )
     @action(detail=True, methods=["get", "post"], url_path="members")
     def members(self, request, pk=None):
-        """GET the members; POST `{user_id | username, role}` to add one (owners only)."""
+        """GET the members; POST `{user, role}` to add one (owners only), `user` being the
+        person's id or login (`user_id` and `username` are still accepted)."""
         project = self.get_object()
         if request.method == "GET":
             page = self.paginate_queryset(project_members(project=project))

@@ -67,6 +67,31 @@ def burndown(
     return series
 
 
+# Sprint dates are inclusive at both ends, as in Jira and Taiga: Monday 7 to Sunday 20 is
+# 14 days, a two-week sprint. A sprint of N weeks may also stop on the Friday of its last
+# week (N×7 − 2 days) and start up to two days late (a Wednesday after a release or a
+# holiday), so it lasts from N×7 − 4 to N×7 days: 10 to 28 days for 2–4 weeks.
+SPRINT_SLACK_DAYS = 4
+
+
+def sprint_length_days(start: date, end: date) -> int:
+    """Days in the sprint, counting both its first and its last day."""
+    return (end - start).days + 1
+
+
+def sprint_length_bounds(min_weeks: int, max_weeks: int) -> tuple[int, int]:
+    """(shortest, longest) inclusive length in days of a sprint of min_weeks–max_weeks."""
+    return max(min_weeks * 7 - SPRINT_SLACK_DAYS, 1), max_weeks * 7
+
+
+def sprint_days_left(start: date, end: date, today: date) -> int:
+    """Days of the sprint still to work, today included: 1 on its last day, 0 after it,
+    its whole length before it starts."""
+    if today > end:
+        return 0
+    return sprint_length_days(max(today, start), end)
+
+
 def mean_velocity(completed: Sequence[int | None], *, last: int = 3) -> float | None:
     """Mean completed points of the last `last` closed sprints (oldest first in `completed`)."""
     values = [v for v in completed if v is not None][-last:]

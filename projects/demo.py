@@ -105,6 +105,8 @@ def seed_projects(users: dict[str, User]) -> dict[str, Project]:
             budget=spec["budget"],
             currency=spec["currency"],
             timezone_name=spec["timezone"],
+            # PAY is the demo's English project (emily's); the others are written in Chinese.
+            language=owner.language,
         )
         for username, role in spec["members"].items():
             services.member_add(project=project, user=users[username], role=role, actor=owner)

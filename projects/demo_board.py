@@ -152,7 +152,7 @@ def _seed_project(project: Project, users: dict[str, User], rng: random.Random) 
                 actor=owner,
                 name=name,
                 start=start,
-                end=start + timedelta(days=14),
+                end=start + timedelta(days=13),  # Monday to Sunday of next week, inclusive
                 goal=_goal(project.key, index, zh),
             )
         )
@@ -193,11 +193,7 @@ def _seed_project(project: Project, users: dict[str, User], rng: random.Random) 
         sprint = clock.run(
             clock.moment(sprint.start, 10), services.sprint_start, sprint=sprint, actor=owner
         )
-        last_day = (
-            min(sprint.end - timedelta(days=1), today)
-            if index == 3
-            else sprint.end - timedelta(days=1)
-        )
+        last_day = min(sprint.end, today) if index == 3 else sprint.end
         span = (last_day - sprint.start).days
         # Scope added mid-sprint: a bug and sometimes a story (the burndown shows it).
         mid = sprint.start + timedelta(days=max(1, span // 2))
@@ -232,7 +228,7 @@ def _seed_project(project: Project, users: dict[str, User], rng: random.Random) 
         if index < 3:
             next_sprint = sprints[index + 1]
             closed = clock.run(
-                clock.moment(sprint.end - timedelta(days=1), 18),
+                clock.moment(sprint.end, 18),
                 services.sprint_close,
                 sprint=sprint,
                 actor=owner,
@@ -306,7 +302,7 @@ def _blocked_reasons(zh: bool) -> list[str]:
 
 
 def _retro(project, sprint, owner, team, zh, clock) -> None:
-    when = clock.moment(sprint.end, 10)
+    when = clock.moment(sprint.end + timedelta(days=1), 10)
     entries = (
         [
             ("went_well", "需求评审提前一天完成"),
@@ -329,7 +325,7 @@ def _retro(project, sprint, owner, team, zh, clock) -> None:
             kind=kind,
             text=text,
             owner=team[0] if kind == "action" else None,
-            due_date=sprint.end + timedelta(days=7) if kind == "action" else None,
+            due_date=sprint.end + timedelta(days=8) if kind == "action" else None,
         )
     first_action = RetroItem.objects.filter(retrospective__sprint=sprint, kind="action").first()
     if first_action and sprint.name.endswith("1"):

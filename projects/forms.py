@@ -34,6 +34,7 @@ class ProjectForm(forms.ModelForm):
             "budget",
             "currency",
             "timezone",
+            "language",
         ]
         widgets = {
             "start_date": DateInput(),
@@ -55,6 +56,13 @@ class ProjectForm(forms.ModelForm):
 
     def clean_key(self):
         return (self.cleaned_data.get("key") or "").strip().upper()
+
+    def clean_language(self):
+        # A post without the field (a page from before it existed) keeps what is there;
+        # a new project then takes its creator's language.
+        if self.add_prefix("language") not in self.data:
+            return self.instance.language if self.instance.pk else None
+        return self.cleaned_data["language"]
 
 
 class ProjectFilterForm(forms.Form):

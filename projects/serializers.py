@@ -2,13 +2,14 @@
 
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
 from portal.activity import describe
 from portal.api.fields import StrictCharField, StrictModelSerializer
 from portal.models import Activity
 from portal.roles import Role
-from portal.validators import validate_currency, validate_timezone
+from portal.validators import MAX_BIGINT, validate_currency, validate_timezone
 
 from .models import Membership, PhaseChange, Project, WorkflowColumn, project_key_validator
 from .permissions import projects_visible_to
@@ -77,6 +78,7 @@ class ProjectSerializer(StrictModelSerializer):
             "budget",
             "currency",
             "timezone",
+            "language",
             "archived",
             "my_role",
             "member_count",
@@ -123,10 +125,64 @@ class ProjectDetailSerializer(ProjectSerializer):
         ]
 
 
+class UserReferenceField(serializers.Field):
+    """A person named by id (a JSON integer) or login (a string), shown as their brief.
+
+    Logins may be all digits: a string is looked up as a login first, then as an id.
+    """
+
+    default_error_messages = {
+        "does_not_exist": _("No active user with this id or login."),
+        "incorrect_type": _("Give the user's id (a number) or login (text)."),
+    }
+
+    def to_internal_value(self, data):
+        users = get_user_model().objects.filter(is_active=True)
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("incorrect_type")
+        if isinstance(data, str):
+            login = data.strip()
+            if not login or len(login) > 150 or "\x00" in login:
+                self.fail("does_not_exist")
+            user = users.filter(username=login).first()
+            if user is None and login.isascii() and login.isdigit():
+                data = int(login)
+            if user is not None:
+                return user
+        if isinstance(data, int):
+            user = users.filter(pk=data).first() if 1 <= data <= MAX_BIGINT else None
+            if user is not None:
+                return user
+        self.fail("does_not_exist")
+
+    def to_representation(self, value):
+        return UserBriefSerializer(value).data
+
+
+class UserReferenceFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = UserReferenceField
+
+    def map_serializer_field(self, auto_schema, direction):
+        if direction == "response":
+            # Always answered: documented as the read-only brief it was before (and required).
+            brief = auto_schema.resolve_serializer(UserBriefSerializer, direction).ref
+            return {"allOf": [brief], "readOnly": True}
+        return {
+            "oneOf": [
+                {"type": "integer", "minimum": 1, "maximum": MAX_BIGINT},
+                {"type": "string", "minLength": 1, "maxLength": 150, "pattern": "^[^\\u0000]*$"},
+            ],
+            "description": str(_("The user's id (integer) or login (string).")),
+        }
+
+
 class MembershipSerializer(StrictModelSerializer):
-    user = UserBriefSerializer(read_only=True)
+    """A person's role in a project. To add someone, give `user`: their id or login."""
+
+    # `user` follows the model's field name (DESIGN §5); `user_id` and `username` are the
+    # older spellings, still accepted.
+    user = UserReferenceField(required=False)
     user_id = serializers.PrimaryKeyRelatedField(
-        source="user",
         queryset=get_user_model().objects.filter(is_active=True),
         write_only=True,
         required=False,
@@ -140,19 +196,31 @@ class MembershipSerializer(StrictModelSerializer):
         read_only_fields = ["id", "joined_at"]
 
     def validate(self, attrs):
+        named = [attrs.pop("user", None), attrs.pop("user_id", None)]
+        username = attrs.pop("username", None)
+        if username:
+            user = get_user_model().objects.filter(username=username, is_active=True).first()
+            if user is None:
+                raise serializers.ValidationError(
+                    {"username": [_("No active user with this login.")]}
+                )
+            named.append(user)
+        people = {user.pk: user for user in named if user is not None}
+        if len(people) > 1:
+            raise serializers.ValidationError(
+                {"user": [_("user, user_id and username name different people: give one.")]}
+            )
+        user = next(iter(people.values()), None)
         if self.instance is None:
-            username = attrs.pop("username", None)
-            if "user" not in attrs:
-                if not username:
-                    raise serializers.ValidationError(
-                        {"user_id": [_("Give the user's id (user_id) or login (username).")]}
-                    )
-                user = get_user_model().objects.filter(username=username, is_active=True).first()
-                if user is None:
-                    raise serializers.ValidationError(
-                        {"username": [_("No active user with this login.")]}
-                    )
-                attrs["user"] = user
+            if user is None:
+                raise serializers.ValidationError(
+                    {"user": [_("Give the user's id or login (user).")]}
+                )
+            attrs["user"] = user
+        elif user is not None and user.pk != self.instance.user_id:
+            raise serializers.ValidationError(
+                {"user": [_("A membership keeps its person: add the other person instead.")]}
+            )
         return attrs
 
 

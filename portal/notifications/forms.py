@@ -1,23 +1,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from portal.event_labels import EVENT_LABELS
 from portal.events import CATALOGUE
 
 from .models import Channel, DeliveryStatus
-
-EVENT_LABELS = {
-    "risk.created": _("Risk registered at high or critical"),
-    "risk.escalated": _("Risk level rose"),
-    "risk.review_overdue": _("Risk review overdue"),
-    "risk.occurred": _("Risk occurred"),
-    "sprint.started": _("Sprint started"),
-    "sprint.closed": _("Sprint closed (with summary)"),
-    "work_item.blocked": _("Work item blocked"),
-    "requirement.p0": _("P0 requirement"),
-    "kpi.red": _("KPI turned red"),
-    "key_result.off_track": _("Key result off track"),
-    "report.daily": _("Daily operations report"),
-}
 
 
 def event_choices():
@@ -54,6 +41,10 @@ class DeliveryFilterForm(forms.Form):
         required=False, choices=[("", _("Any status")), *DeliveryStatus.choices]
     )
     event = forms.ChoiceField(
-        required=False, choices=[("", _("Any event")), *[(n, n) for n in sorted(CATALOGUE)]]
+        required=False,
+        choices=[
+            ("", _("Any event")),
+            *[(name, EVENT_LABELS.get(name, name)) for name in sorted(CATALOGUE)],
+        ],
     )
     channel = forms.IntegerField(required=False, widget=forms.HiddenInput)

@@ -8,6 +8,9 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from portal.event_labels import event_label
+from portal.formatting import format_count, format_quantity
+
 
 @dataclass(frozen=True)
 class Message:
@@ -34,6 +37,25 @@ def _level(value: str | None) -> str:
 
 def _level_status(status: str | None) -> str:
     return {"green": _("green"), "amber": _("amber"), "red": _("red")}.get(status or "", "—")
+
+
+def _measured(value, kpi: dict) -> str:
+    """A KPI value in the channel's language, read by the KPI's unit and currency."""
+    if value in (None, "", "None"):
+        return "—"
+    return format_quantity(value, kpi.get("unit") or "", currency=kpi.get("currency"))
+
+
+def _kpi_line(kpi: dict) -> str:
+    values = {
+        "name": kpi.get("name"),
+        "value": _measured(kpi.get("value"), kpi),
+        "status": _level_status(kpi.get("status")),
+        "target": _measured(kpi.get("target"), kpi),
+    }
+    if kpi.get("target") in (None, ""):
+        return _("%(name)s: %(value)s (%(status)s)") % values
+    return _("%(name)s: %(value)s (%(status)s, target %(target)s)") % values
 
 
 def _lines(event: str, p: dict) -> tuple[str, list[str]]:
@@ -116,15 +138,13 @@ def _lines(event: str, p: dict) -> tuple[str, list[str]]:
                 }
             )
         for kpi in (p.get("kpis") or [])[:6]:
-            lines.append(
-                f"{kpi.get('name')}: {kpi.get('value')} ({_level_status(kpi.get('status'))})"
-            )
+            lines.append(_kpi_line(kpi))
         lines.append(
             _("%(done)s items done, %(blocked)s blocked, %(risks)s risk events")
             % {
-                "done": p.get("done_items"),
-                "blocked": p.get("blocked"),
-                "risks": len(p.get("risks") or []),
+                "done": format_count(p.get("done_items") or 0),
+                "blocked": format_count(p.get("blocked") or 0),
+                "risks": format_count(len(p.get("risks") or [])),
             }
         )
         return _("Daily report %(date)s") % {"date": p.get("date")}, lines
@@ -140,7 +160,11 @@ def _lines(event: str, p: dict) -> tuple[str, list[str]]:
     if event == "kpi.red":
         return _("KPI %(name)s is red") % {"name": title}, [
             _("%(value)s on %(date)s, target %(target)s")
-            % {"value": p.get("value"), "date": p.get("date"), "target": p.get("target")}
+            % {
+                "value": _measured(p.get("value"), p),
+                "date": p.get("date"),
+                "target": _measured(p.get("target"), p),
+            }
         ]
     if event == "requirement.p0":
         return _("P0 requirement %(key)s") % {"key": key}, [
@@ -156,7 +180,8 @@ def _lines(event: str, p: dict) -> tuple[str, list[str]]:
         return _("Test message from the engineering portal"), [
             _("If you can read this, the channel works.")
         ]
-    return event, [str(value) for value in p.values()][:5]
+    # An event this version has no sentence for: its label, never its code, as the title.
+    return event_label(event), [str(value) for value in p.values()][:5]
 
 
 def render(event: str, payload: dict, *, language: str, project_name: str | None = None) -> Message:

@@ -1,27 +1,63 @@
-"""Template helpers shared by every app: money, people, activity sentences."""
+"""Template helpers shared by every app: numbers, money, durations, people, activity
+sentences. The numbers go through `portal.formatting`, in the active language."""
 
-from decimal import Decimal
-
-from babel import numbers as babel_numbers
 from django import template
 from django.utils.html import format_html
-from django.utils.translation import get_language
 
+from portal import formatting
 from portal.activity import change_lines, describe
+from portal.event_labels import event_label as _event_label
 
 register = template.Library()
-
-
-def _babel_locale() -> str:
-    return "zh_Hans_CN" if (get_language() or "").startswith("zh") else "en_US"
 
 
 @register.filter
 def money(value, currency: str = "CNY") -> str:
     """1234.5|money:"CNY" → ¥1,234.50 (formatted for the active language)."""
-    if value in (None, ""):
-        return "—"
-    return babel_numbers.format_currency(Decimal(value), currency, locale=_babel_locale())
+    return formatting.format_money(value, currency)
+
+
+@register.filter
+def number(value, places: int = 2) -> str:
+    """1234.5000|number → 1,234.5 (grouped, no trailing zeros)."""
+    return formatting.format_number(value, places=int(places))
+
+
+@register.filter
+def percent(value, places: int = 2) -> str:
+    """62.5|percent → 62.5% (the value is already a percentage)."""
+    return formatting.format_percent(value, places=int(places))
+
+
+@register.filter
+def ratio_percent(value, places: int = 0) -> str:
+    """0.75|ratio_percent → 75%."""
+    return formatting.format_percent(value, places=int(places), ratio=True)
+
+
+@register.filter
+def duration(value, unit: str = "day") -> str:
+    """3.4|duration → 3.4 days / 3.4天; 2.5|duration:"week" → 2.5 weeks / 2.5周."""
+    return formatting.format_duration(value, unit=unit)
+
+
+@register.filter
+def quantity(value, measured) -> str:
+    """A value read by the unit (and currency) of what it measures: a KPI, or a mapping
+    with `unit` and `currency` such as a daily report's KPI row."""
+    if isinstance(measured, dict):
+        unit, currency = measured.get("unit", ""), measured.get("currency")
+    else:
+        unit, currency = getattr(measured, "unit", ""), getattr(measured, "currency", None)
+    if value is None or value == "":
+        return formatting.EMPTY
+    return formatting.format_quantity(value, unit, currency=currency)
+
+
+@register.filter
+def event_label(name: str) -> str:
+    """risk.escalated → 风险等级上升 / Risk level rose (the code stays in the data)."""
+    return _event_label(name)
 
 
 @register.simple_tag
@@ -82,10 +118,5 @@ def markdown(text: str):
 
 @register.filter
 def hours_human(hours) -> str:
-    """3.5 → "3h", 50 → "2d 2h" (ages on cards)."""
-    if hours is None:
-        return "—"
-    hours = int(hours)
-    if hours < 24:
-        return f"{hours}h"
-    return f"{hours // 24}d" + (f" {hours % 24}h" if hours % 24 and hours < 96 else "")
+    """3.5 → "3h" / "3小时", 50 → "2d 2h" / "2天 2小时" (ages on cards and at the stand-up)."""
+    return formatting.format_age(hours)

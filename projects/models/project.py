@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from portal.roles import Role
 from portal.validators import validate_currency, validate_date_in_range, validate_timezone
 
+from ..calculations import sprint_length_bounds
+
 project_key_validator = RegexValidator(
     r"^[A-Z][A-Z0-9]{1,9}$",
     _("Use 2–10 capital letters or digits, starting with a letter (e.g. MALL)."),
@@ -74,6 +76,16 @@ class Project(models.Model):
         _("time zone"), max_length=64, default="Asia/Shanghai", validators=[validate_timezone]
     )
     archived = models.BooleanField(_("archived"), default=False)
+    # The language the project's own texts (titles, descriptions, column names) are written
+    # in: a page in another language says so with a badge. Blank: not said.
+    language = models.CharField(
+        _("content language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        blank=True,
+        default="",
+        help_text=_("What its titles and descriptions are written in."),
+    )
     sprint_min_weeks = models.PositiveSmallIntegerField(
         _("shortest sprint (weeks)"),
         default=2,
@@ -121,6 +133,10 @@ class Project(models.Model):
         from portal import clock
 
         return clock.now().astimezone(zoneinfo.ZoneInfo(self.timezone)).date()
+
+    def sprint_length_range(self) -> tuple[int, int]:
+        """(shortest, longest) sprint in days, both ends of a sprint included."""
+        return sprint_length_bounds(self.sprint_min_weeks, self.sprint_max_weeks)
 
     def clean(self) -> None:
         from django.core.exceptions import ValidationError

@@ -1,11 +1,15 @@
 """Sprints, their scope changes, stand-up notes and retrospectives."""
 
+from datetime import date
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from portal.validators import validate_date_in_range
+
+from ..calculations import sprint_days_left, sprint_length_days
 
 
 class SprintState(models.TextChoices):
@@ -55,7 +59,12 @@ class Sprint(models.Model):
 
     @property
     def length_days(self) -> int:
-        return (self.end - self.start).days
+        """Both the first and the last day count (Monday to Sunday of next week: 14)."""
+        return sprint_length_days(self.start, self.end)
+
+    def days_left(self, today: date) -> int:
+        """Days still to work, today included (1 on the last day)."""
+        return sprint_days_left(self.start, self.end, today)
 
     def can_start(self) -> bool:
         return self.state == SprintState.PLANNED

@@ -330,7 +330,7 @@ def sprint_summary(*, sprint: Sprint | None) -> dict[str, Any] | None:
     total = sum(r["points"] or 0 for r in rows)
     return {
         "sprint": sprint,
-        "days_left": max((sprint.end - today).days, 0),
+        "days_left": sprint.days_left(today),
         "points_done": done,
         "points_total": total,
         "points_remaining": total - done,

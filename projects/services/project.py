@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -32,6 +33,7 @@ PROJECT_EDITABLE_FIELDS = {
     "budget",
     "currency",
     "timezone",
+    "language",
     "archived",
 }
 
@@ -54,8 +56,13 @@ def project_create(
     budget: Decimal | None = None,
     currency: str = "CNY",
     timezone_name: str = "Asia/Shanghai",
+    language: str | None = None,
 ) -> Project:
-    """Create a project; its creator becomes its owner and first member."""
+    """Create a project; its creator becomes its owner and first member. Its content
+    language defaults to the creator's, like its default columns."""
+    if language is None:
+        creators = getattr(actor, "language", "") or ""
+        language = creators if creators in dict(settings.LANGUAGES) else ""
     project = Project(
         key=key.strip().upper(),
         name=name.strip(),
@@ -68,6 +75,7 @@ def project_create(
         budget=budget,
         currency=currency,
         timezone=timezone_name,
+        language=language,
     )
     project.full_clean(exclude=["owner"], validate_constraints=False)
     try:

@@ -5,15 +5,19 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from portal import clock
 from portal.activity import activity_record
 from portal.errors import ApplicationError
 from portal.events import emit
 
+from ..calculations import sprint_length_bounds, sprint_length_days
 from ..models import (
     ColumnCategory,
     Project,
@@ -32,14 +36,25 @@ from .board import _check_assignee, lock_project, work_item_create
 def _check_dates(project: Project, start: date, end: date, *, exclude: int | None = None) -> None:
     if end <= start:
         raise ApplicationError(_("The sprint must end after it starts."), field="end")
-    weeks = (end - start).days / 7
-    if not project.sprint_min_weeks <= weeks <= project.sprint_max_weeks:
+    days = sprint_length_days(start, end)
+    shortest, longest = sprint_length_bounds(project.sprint_min_weeks, project.sprint_max_weeks)
+    if not shortest <= days <= longest:
         raise ApplicationError(
-            _("Sprints in this project last %(min)s–%(max)s weeks (change it in the settings).")
-            % {"min": project.sprint_min_weeks, "max": project.sprint_max_weeks},
+            _(
+                "Sprints in this project last %(min)s–%(max)s weeks (%(shortest)s to "
+                "%(longest)s days, both ends included); this one has %(days)s days."
+            )
+            % {
+                "min": project.sprint_min_weeks,
+                "max": project.sprint_max_weeks,
+                "shortest": shortest,
+                "longest": longest,
+                "days": days,
+            },
             field="end",
         )
-    overlapping = project.sprints.filter(start__lt=end, end__gt=start)
+    # Both ends are inclusive: a sprint may start the day after another ends, not on it.
+    overlapping = project.sprints.filter(start__lte=end, end__gte=start)
     if exclude:
         overlapping = overlapping.exclude(pk=exclude)
     clash = overlapping.first()
@@ -87,7 +102,9 @@ def sprint_update(*, sprint: Sprint, actor: Any, **changes: Any) -> Sprint:
             setattr(sprint, field, value)
     if not after:
         return sprint
-    _check_dates(sprint.project, sprint.start, sprint.end, exclude=sprint.pk)
+    # Only new dates are checked: renaming a sprint planned under other rules stays possible.
+    if {"start", "end"} & after.keys():
+        _check_dates(sprint.project, sprint.start, sprint.end, exclude=sprint.pk)
     sprint.full_clean(exclude=["project"], validate_constraints=False)
     sprint.save()
     activity_record(
@@ -314,6 +331,14 @@ def retro_action_to_work_item(*, action: RetroItem, actor: Any) -> WorkItem:
     if action.work_item_id:
         return action.work_item
     project = action.retrospective.sprint.project
+    # The label and description become the project's data: written in its language (复盘
+    # in a Chinese project), not in whoever clicked's.
+    language = project.language or getattr(actor, "language", "") or settings.LANGUAGE_CODE
+    with translation.override(language):
+        label = pgettext("label of a work item made from a retrospective action", "retro")
+        description = _("Action item from the retrospective of %(sprint)s.") % {
+            "sprint": action.retrospective.sprint.name
+        }
     item = work_item_create(
         project=project,
         actor=actor,
@@ -321,9 +346,8 @@ def retro_action_to_work_item(*, action: RetroItem, actor: Any) -> WorkItem:
         type="task",
         assignee=action.owner if action.owner and _is_member(project, action.owner) else None,
         due_date=action.due_date,
-        labels=["retro"],
-        description=_("Action item from the retrospective of %(sprint)s.")
-        % {"sprint": action.retrospective.sprint.name},
+        labels=[label],
+        description=description,
     )
     action.work_item = item
     action.save(update_fields=["work_item"])

@@ -738,8 +738,9 @@ def test_the_tiles_show_weeks_and_days(board, sprints, deliveries, client, proje
 
     shown = tiles(client.get(board_url()))
 
-    assert shown["delivery_cycle"] == "2.5 w"
-    assert shown["cycle_time_p50"] == "3 d"
+    # In the member's language (zh-Hans): weeks and days in Chinese units.
+    assert shown["delivery_cycle"] == "2.5周"
+    assert shown["cycle_time_p50"] == "3天"
     assert shown["on_time_rate"] == "75%"
     assert shown["velocity"] == "14"
 
@@ -793,7 +794,16 @@ def test_a_computed_tile_offers_no_value_entry(computed, client, member):
 
 
 @pytest.mark.parametrize(
-    ("value", "shown"), [(D("3"), "3 w"), (D("2.5"), "2.5 w"), (D("3.14"), "3.1 w")]
+    ("language", "value", "shown"),
+    [
+        ("zh-hans", D("3"), "3周"),
+        ("zh-hans", D("2.5"), "2.5周"),
+        ("zh-hans", D("3.14"), "3.1周"),
+        ("en", D("3"), "3 weeks"),
+        ("en", D("1"), "1 week"),
+        ("en", D("3.14"), "3.1 weeks"),
+    ],
 )
-def test_weeks_render_with_a_w(value, shown):
-    assert kpi_value(value, KPI(unit=Unit.WEEKS)) == shown
+def test_weeks_render_in_the_readers_language(language, value, shown):
+    with translation.override(language):
+        assert kpi_value(value, KPI(unit=Unit.WEEKS)) == shown

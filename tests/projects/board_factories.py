@@ -78,7 +78,8 @@ def make_sprint(
         actor=actor,
         name=name or f"Sprint {next(_sprint_numbers)}",
         start=start,
-        end=start + timedelta(weeks=weeks),
+        # The end date is the sprint's last day: 2 weeks from a Monday end on a Sunday.
+        end=start + timedelta(weeks=weeks, days=-1),
         goal=goal,
     )
 

@@ -102,7 +102,7 @@ def test_sprint_retrieve(request, board, who, status):
         assert (body["name"], body["start"], body["end"], body["state"]) == (
             "S1",
             "2026-03-02",
-            "2026-03-16",
+            "2026-03-15",  # Monday to Sunday of next week: the end date is the last day
             "planned",
         )
 
@@ -164,7 +164,7 @@ def test_sprint_burndown(request, board, owner, who, status):
     if status == 200:
         body = response.json()
         assert body["sprint"] == board["planned"].pk
-        assert len(body["days"]) == 15
+        assert len(body["days"]) == 14  # one point per day, the last day included
         assert body["days"][0]["day"] == "2026-03-02"
         assert body["days"][0]["ideal"] == 8
         assert body["days"][-1]["ideal"] == 0

@@ -197,7 +197,7 @@ def test_a_sprint_cannot_be_moved_to_year_one(project, member, owner):
     )
     assert response.status_code == 400
     sprint.refresh_from_db()
-    assert (sprint.start, sprint.end) == (DAY0, DAY0 + timedelta(days=14))
+    assert (sprint.start, sprint.end) == (DAY0, DAY0 + timedelta(days=13))
 
 
 def test_the_sprint_form_shows_the_year_error_beside_the_field(project, member):
