@@ -868,7 +868,8 @@ def test_adding_to_the_retro_and_turning_an_action_into_a_work_item_once(client,
     created = WorkItem.objects.filter(title="补齐接口文档")
     assert created.count() == 1
     item = created.get()
-    assert (item.labels, item.sprint, item.assignee) == (["retro"], None, member)
+    # MALL is a Chinese project: the label is written in its language.
+    assert (item.labels, item.sprint, item.assignee) == (["复盘"], None, member)
     html = html_of(client.get(url))
     row = elements(html, "li", data_action_item=str(action.pk))[0]
     assert not elements(str(row), "form")
