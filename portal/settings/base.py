@@ -127,6 +127,8 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 SIGNIN_ADDRESS_FAILURE_LIMIT = env.int("SIGNIN_ADDRESS_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_RESET_ON_SUCCESS = True
+# Axes logs its version at every start (each command, each reload): noise for a newcomer.
+AXES_VERBOSE = False
 # Database, not cache: a Redis outage must neither block sign-ins nor forget the counts.
 AXES_HANDLER = "portal.signin.SignInAttemptHandler"
 AXES_LOCKOUT_CALLABLE = "portal.signin.lockout_response"
