@@ -17,6 +17,12 @@ PERIOD_RE = re.compile(
 )
 
 
+def percent_of(part: float, whole: float) -> float | None:
+    """part ÷ whole as a percentage; None when there is nothing to divide by (no figure,
+    rather than a misleading 0 %). Bug rate and on-time rate are defined through it."""
+    return part / whole * 100 if whole else None
+
+
 def kr_progress(start: Decimal, target: Decimal, current: Decimal | None) -> Decimal:
     """(current − start) ÷ (target − start), clamped to 0–1. Works for decreasing KRs
     (return rate from 8 % to 5 %): the sign of the denominator carries the direction."""

@@ -36,8 +36,9 @@ def _days(hours: float | None) -> float | None:
     return None if hours is None else hours / 24
 
 
-def _ratio(part: int, whole: int) -> float | None:
-    return part / whole * 100 if whole else None
+def days_figure(hours: float | None) -> Decimal | None:
+    """Hours as days to two decimals: how every duration figure is stored and shown."""
+    return None if hours is None else Decimal(str(round(hours / 24, 2)))
 
 
 ENGINEERING_KPIS = [
@@ -105,7 +106,7 @@ ENGINEERING_KPIS = [
         Decimal("20"),
         "近 7 天新增缺陷 ÷ 完成的故事",
         "Bugs opened ÷ stories done, last 7 days",
-        lambda s: _ratio(s.bugs_opened_7d, s.stories_done_7d),
+        lambda s: s.bug_rate,
     ),
     EngineeringKPI(
         "on_time_rate",
@@ -116,9 +117,7 @@ ENGINEERING_KPIS = [
         Decimal("90"),
         "近 30 天到期的工作项与需求中按期完成的占比",
         "Work items and requirements due in the last 30 days that were done on time",
-        lambda s: _ratio(
-            s.on_time_30d + s.requirements_on_time_30d, s.due_30d + s.requirements_due_30d
-        ),
+        lambda s: s.on_time_rate,
     ),
     EngineeringKPI(
         "delivery_cycle",
@@ -133,6 +132,16 @@ ENGINEERING_KPIS = [
     ),
 ]
 BY_CODE = {definition.code: definition for definition in ENGINEERING_KPIS}
+
+
+def engineering_figure(code: str, snapshot: ProjectSnapshot | None) -> Decimal | None:
+    """The value of a computed KPI on a snapshot's day, as it is stored in the KPI's data
+    points (two decimals). The dashboard tiles show this same number, so a figure shown
+    both as a tile and as a KPI reads the same in both places."""
+    if snapshot is None:
+        return None
+    value = BY_CODE[code].value(snapshot)
+    return None if value is None else Decimal(str(round(value, 2)))
 
 
 @transaction.atomic
@@ -181,7 +190,7 @@ def engineering_points_record(*, project: Any, snapshots: Iterable[ProjectSnapsh
     empty: list[tuple[int, Any]] = []
     for snapshot in snapshots:
         for kpi in kpis:
-            value = BY_CODE[kpi.code].value(snapshot)
+            value = engineering_figure(kpi.code, snapshot)
             if value is None:
                 # Nothing to measure that day (any more): no point, not a stale one.
                 empty.append((kpi.pk, snapshot.date))
@@ -190,7 +199,7 @@ def engineering_points_record(*, project: Any, snapshots: Iterable[ProjectSnapsh
                 KPIDataPoint(
                     kpi=kpi,
                     date=snapshot.date,
-                    value=Decimal(str(round(value, 2))),
+                    value=value,
                     currency="",
                 )
             )

@@ -17,7 +17,7 @@ from portal.validators import (
     validate_year,
 )
 
-from .calculations import PERIOD_RE
+from .calculations import PERIOD_RE, percent_of
 
 
 class Unit(models.TextChoices):
@@ -307,13 +307,28 @@ class ProjectSnapshot(models.Model):
     def __str__(self) -> str:
         return f"{self.project_id} {self.date}"
 
+    # The figures below are defined here once (DESIGN §4); the dashboard tiles, the charts
+    # and the computed KPIs (metrics.engineering) all read them.
+
     @property
     def bug_rate(self) -> float | None:
-        return self.bugs_opened_7d / self.stories_done_7d if self.stories_done_7d else None
+        """Bugs opened ÷ stories done in the last 7 days, in percent."""
+        return percent_of(self.bugs_opened_7d, self.stories_done_7d)
+
+    @property
+    def on_time_due(self) -> int:
+        """Work items and requirements due in the last 30 days."""
+        return self.due_30d + self.requirements_due_30d
+
+    @property
+    def on_time_done(self) -> int:
+        """Of those, the ones done by their due (target) date."""
+        return self.on_time_30d + self.requirements_on_time_30d
 
     @property
     def on_time_rate(self) -> float | None:
-        return self.on_time_30d / self.due_30d if self.due_30d else None
+        """Items and requirements done by their date ÷ those due (30 days), in percent."""
+        return percent_of(self.on_time_done, self.on_time_due)
 
 
 class DailyReport(models.Model):

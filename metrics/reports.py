@@ -14,7 +14,8 @@ from django.db import IntegrityError, transaction
 from portal import clock
 from portal.events import emit
 from portal.models import Event
-from projects.models import ColumnCategory, Project, SprintState, WorkItem
+from projects.models import Project, SprintState, WorkItem
+from projects.selectors.board import sprint_progress
 
 from .calculations import kpi_status
 from .models import KPI, DailyReport, KPIDataPoint
@@ -47,13 +48,11 @@ def report_content(project: Project, day: date) -> dict[str, Any]:
     sprint = project.sprints.filter(state=SprintState.ACTIVE).first()
     sprint_info = None
     if sprint is not None:
-        items = WorkItem.objects.filter(sprint=sprint).select_related("column")
-        total = sum(i.story_points or 0 for i in items)
-        done = sum(i.story_points or 0 for i in items if i.column.category == ColumnCategory.DONE)
+        progress = sprint_progress(sprints=[sprint])[sprint.pk]
         sprint_info = {
             "name": sprint.name,
-            "points_done": done,
-            "points_total": total,
+            "points_done": progress.points_done,
+            "points_total": progress.points_total,
             # Read the morning after `day`: what is left from that morning on.
             "days_left": sprint.days_left(day + timedelta(days=1)),
         }

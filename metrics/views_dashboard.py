@@ -3,27 +3,113 @@
 from __future__ import annotations
 
 import zoneinfo
+from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from portal import clock
+from portal import clock, formatting
 from portal.models import Department
 from portal.validators import parse_date_in_range
-from projects.models import ColumnCategory, Sprint, SprintState, WorkItem
+from projects.models import Sprint, SprintState, WorkItem
 from projects.permissions import project_get_for_user, projects_visible_to
-from projects.selectors.board import sprint_burndown, velocity_history
+from projects.selectors.board import (
+    burndown_points,
+    sprint_burndown,
+    sprint_progress,
+    velocity_history,
+)
 from projects.tabs import tabs_for
 from risks.models import ACTIVE_STATUSES, Risk
 
-from .calculations import valid_period
+from .calculations import kpi_status, valid_period
 from .currency import Rates, to_reporting_currency
-from .models import DailyReport, ProjectSnapshot
+from .engineering import BY_CODE, days_figure, engineering_figure
+from .models import DailyReport, ProjectSnapshot, Source
 from .selectors import kpi_list, objectives_for, with_tiles
+
+
+@dataclass
+class FigureTile:
+    """One figure at the top of the project dashboard. `code` is the computed KPI it is
+    (metrics.engineering): the tile and the KPI show the same number, from one definition."""
+
+    code: str
+    label: str
+    value: str
+    note: str = ""
+    status: str | None = None
+    target: str = ""
+    kpi: Any = None
+
+
+# Computed KPIs shown as tiles: the KPI strip under the tiles leaves them out.
+TILE_KPIS = frozenset(
+    ["throughput", "cycle_time_p50", "cycle_time_p85", "lead_time_p50", "bug_rate", "on_time_rate"]
+)
+
+
+def _figure_tiles(latest: ProjectSnapshot | None, kpis: list) -> list[FigureTile]:
+    tracked = {k.code: k for k in kpis if k.code in TILE_KPIS}
+
+    def shown(code: str) -> str:
+        return formatting.format_quantity(engineering_figure(code, latest), BY_CODE[code].unit)
+
+    def graded(tile: FigureTile) -> FigureTile:
+        kpi = tracked.get(tile.code)
+        if kpi is not None:
+            tile.kpi = kpi
+            tile.status = kpi_status(
+                engineering_figure(tile.code, latest), kpi.target, kpi.direction
+            )
+            if kpi.target is not None:
+                tile.target = formatting.format_quantity(kpi.target, kpi.unit)
+        return tile
+
+    lead_p85 = days_figure(latest.lead_p85_hours) if latest else None
+    tiles = [
+        FigureTile("throughput", _("Throughput, last 7 days"), shown("throughput")),
+        FigureTile(
+            "cycle_time_p50",
+            _("Cycle time P50 / P85"),
+            f"{shown('cycle_time_p50')} / {shown('cycle_time_p85')}",
+        ),
+        FigureTile(
+            "lead_time_p50",
+            _("Lead time P50 / P85"),
+            f"{shown('lead_time_p50')} / {formatting.format_duration(lead_p85)}",
+        ),
+        FigureTile(
+            "bug_rate",
+            _("Bug rate, last 7 days"),
+            shown("bug_rate"),
+            _("%(bugs)s bugs opened ÷ %(stories)s stories done")
+            % {"bugs": latest.bugs_opened_7d, "stories": latest.stories_done_7d}
+            if latest
+            else "",
+        ),
+        FigureTile(
+            "on_time_rate",
+            _("On-time rate, last 30 days"),
+            shown("on_time_rate"),
+            _("%(done)s of %(due)s work items and requirements due were done on time")
+            % {"done": latest.on_time_done, "due": latest.on_time_due}
+            if latest and latest.on_time_due
+            else "",
+        ),
+    ]
+    return [graded(tile) for tile in tiles]
+
+
+def _number(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
 
 
 @login_required
@@ -46,6 +132,7 @@ def project_dashboard_view(request, key: str):
     burn = sprint_burndown(sprint=active) if active else []
     history = velocity_history(project=project)
     latest = snapshots[-1] if snapshots else None
+    kpis = with_tiles(list(kpi_list(user=request.user, project=project)))
     weekly = snapshots[::-1][::7][::-1]  # one snapshot per week, ending today
     charts = {
         "cfd": {
@@ -72,16 +159,13 @@ def project_dashboard_view(request, key: str):
         },
         "bug_rate": {
             "weeks": [s.date.isoformat() for s in weekly],
-            "rate": [round(s.bug_rate, 2) if s.bug_rate is not None else None for s in weekly],
+            "rate": [_number(engineering_figure("bug_rate", s)) for s in weekly],
         },
         "velocity": {
             "names": [s.name for s in history],
             "committed": [s.committed_points or 0 for s in history],
             "completed": [s.completed_points or 0 for s in history],
         },
-        "burndown": [
-            {"day": d.day.isoformat(), "remaining": d.remaining, "ideal": d.ideal} for d in burn
-        ],
     }
     return render(
         request,
@@ -89,10 +173,12 @@ def project_dashboard_view(request, key: str):
         {
             "project": project,
             "tabs": tabs_for(project, "dashboard", request.user),
-            "kpis": with_tiles(list(kpi_list(user=request.user, project=project))),
+            "figures": _figure_tiles(latest, kpis),
+            "kpis": [k for k in kpis if not (k.source == Source.COMPUTED and k.code in TILE_KPIS)],
             "latest": latest,
             "active": active,
             "charts": charts,
+            "burndown_data": burndown_points(burn),
             "report": DailyReport.objects.filter(project=project).order_by("-date").first(),
         },
     )
@@ -162,19 +248,14 @@ def executive_dashboard_view(request):
     sprints = {
         s.project_id: s for s in Sprint.objects.filter(project_id__in=ids, state=SprintState.ACTIVE)
     }
-    points = {
-        (row["sprint"], row["column__category"]): row["p"] or 0
-        for row in WorkItem.objects.filter(sprint__in=sprints.values())
-        .values("sprint", "column__category")
-        .annotate(p=Sum("story_points"))
-    }
+    progress = sprint_progress(sprints=sprints.values())
     for project in projects:
         sprint = sprints.get(project.pk)
         project.sprint = sprint
         if sprint:
-            total = sum(v for (s, _c), v in points.items() if s == sprint.pk)
-            done = points.get((sprint.pk, ColumnCategory.DONE), 0)
-            project.sprint_percent = round(100 * done / total) if total else 0
+            project.sprint_percent = progress[sprint.pk].percent
+        # The same figures, rounded the same way, as the project dashboard's tiles.
+        project.cycle_p85_days = days_figure(project.latest_cycle)
     objectives = [
         o
         for o in objectives_for(user=request.user, period=period)

@@ -16,7 +16,7 @@ from portal import clock
 from portal.models import User
 
 from . import services
-from .models import ColumnCategory, Project, RetroItem, Sprint, WorkItem
+from .models import ColumnCategory, Project, RetroItem, Sprint, SprintState, WorkItem
 
 TITLES = {
     "MALL": [
@@ -112,169 +112,241 @@ class Clock:
 
 
 def seed_boards(users: dict[str, User], projects: dict[str, Project]) -> int:
+    """Three closed sprints with their history, and the current one planned (not started):
+    other demo modules may plan more work into it before `run_current_sprints` starts it."""
     made = 0
     for key, project in projects.items():
         if project.sprints.exists():
             continue
-        _seed_project(project, users, random.Random(f"board-{key}"))
+        _Board(project, random.Random(f"board-{key}")).plan()
         made += 1
     return made
 
 
-def _seed_project(project: Project, users: dict[str, User], rng: random.Random) -> None:
-    clock = Clock(project)
-    owner = project.owner
-    team = [
-        m.user
-        for m in project.memberships.select_related("user")
-        .exclude(role="viewer")
-        .order_by("user__username")
-    ]
-    columns = list(project.columns.order_by("order"))
-    doing = [c for c in columns if c.category == ColumnCategory.IN_PROGRESS]
-    done = next(c for c in columns if c.category == ColumnCategory.DONE)
-    titles = list(TITLES[project.key])
-    rng.shuffle(titles)
-    bugs = list(BUGS[project.key])
-    today = project.today()
-    zh = owner.language.startswith("zh")
-    # Sprints: three closed back to back, the fourth running for 6 days, a fifth planned.
-    active_start = today - timedelta(days=6)
-    starts = [active_start - timedelta(days=14 * n) for n in (3, 2, 1, 0)]
-    sprints: list[Sprint] = []
-    for index, start in enumerate([*starts, active_start + timedelta(days=14)], start=1):
-        name = f"迭代 {index}" if zh else f"Sprint {index}"
-        sprints.append(
-            clock.run(
-                clock.moment(starts[0] - timedelta(days=3), 10),
-                services.sprint_create,
-                project=project,
-                actor=owner,
-                name=name,
-                start=start,
-                end=start + timedelta(days=13),  # Monday to Sunday of next week, inclusive
-                goal=_goal(project.key, index, zh),
-            )
+def run_current_sprints(users: dict[str, User], projects: dict[str, Project]) -> int:
+    """Start each project's current sprint on its first day and play it to today: a
+    burndown that follows its committed line, with scope added half-way (shown as such),
+    two blocked cards, the backlog and today's stand-up note. Idempotent: a project whose
+    current sprint has started is left alone."""
+    made = 0
+    for key, project in projects.items():
+        today = project.today()
+        sprint = (
+            project.sprints.filter(state=SprintState.PLANNED, start__lte=today)
+            .order_by("start")
+            .first()
         )
+        if sprint is None or project.sprints.filter(state=SprintState.ACTIVE).exists():
+            continue
+        _Board(project, random.Random(f"board-run-{key}")).run(sprint)
+        made += 1
+    return made
 
-    def new_item(when, sprint=None, kind="story"):
-        if not titles:
+
+class _Board:
+    def __init__(self, project: Project, rng: random.Random):
+        self.project = project
+        self.rng = rng
+        self.clock = Clock(project)
+        self.owner = project.owner
+        self.team = [
+            m.user
+            for m in project.memberships.select_related("user")
+            .exclude(role="viewer")
+            .order_by("user__username")
+        ]
+        columns = list(project.columns.order_by("order"))
+        self.doing = [c for c in columns if c.category == ColumnCategory.IN_PROGRESS]
+        self.done = next(c for c in columns if c.category == ColumnCategory.DONE)
+        used = set(WorkItem.objects.filter(project=project).values_list("title", flat=True))
+        self.titles = [t for t in TITLES[project.key] if t not in used]
+        rng.shuffle(self.titles)
+        self.bugs = [b for b in BUGS[project.key] if b not in used]
+        self.today = project.today()
+        self.zh = self.owner.language.startswith("zh")
+        self.last_move: dict[int, datetime] = {}
+
+    def new_item(self, when, sprint=None, kind="story", points=POINTS):
+        if not self.titles:
             # Second round of the same themes: follow-ups, as real backlogs have.
-            suffix = "（二期）" if zh else " (follow-up)"
-            titles.extend(f"{t}{suffix}" for t in TITLES[project.key])
-        title = bugs.pop() if kind == "bug" and bugs else titles.pop()
-        return clock.run(
+            suffix = "（二期）" if self.zh else " (follow-up)"
+            self.titles.extend(f"{t}{suffix}" for t in TITLES[self.project.key])
+        title = self.bugs.pop() if kind == "bug" and self.bugs else self.titles.pop()
+        rng = self.rng
+        return self.clock.run(
             when,
             services.work_item_create,
-            project=project,
-            actor=owner,
+            project=self.project,
+            actor=self.owner,
             title=title,
             type=kind,
             sprint=sprint,
-            assignee=rng.choice(team),
-            story_points=rng.choice(POINTS),
+            assignee=rng.choice(self.team),
+            story_points=rng.choice(points),
             priority=rng.choice(["P0", "P1", "P1", "P2", "P2", "P2", "P3"]),
             labels=rng.sample(
                 ["前端", "后端", "iOS", "Android", "数据", "体验"]
-                if zh
+                if self.zh
                 else ["web", "api", "ios", "android", "data"],
                 1,
             ),
         )
 
-    carried: list[WorkItem] = []
-    for index, sprint in enumerate(sprints[:4]):
-        planning = clock.moment(sprint.start - timedelta(days=1), 15)
-        items = list(carried)
-        for _ in range(4 if index < 3 else 5):
-            items.append(new_item(planning, sprint))
-        for item in carried:
-            clock.run(planning, services.work_item_update, item=item, actor=owner, sprint=sprint)
-        sprint = clock.run(
-            clock.moment(sprint.start, 10), services.sprint_start, sprint=sprint, actor=owner
+    def move(self, item: WorkItem, column, day) -> WorkItem:
+        # Moves of one card keep their order even when two fall on the same day: the
+        # history replayed by the burndown must end where the board is.
+        when = self.clock.moment(day, self.rng.randint(9, 17), self.rng.randint(0, 59))
+        last = self.last_move.get(item.pk)
+        if last is not None and when <= last:
+            when = min(last + timedelta(minutes=self.rng.randint(20, 90)), clock.now())
+        self.last_move[item.pk] = when
+        return self.clock.run(
+            when,
+            services.work_item_move,
+            item=item,
+            column=column,
+            actor=item.assignee or self.owner,
         )
-        last_day = min(sprint.end, today) if index == 3 else sprint.end
-        span = (last_day - sprint.start).days
-        # Scope added mid-sprint: a bug and sometimes a story (the burndown shows it).
-        mid = sprint.start + timedelta(days=max(1, span // 2))
-        late = [new_item(clock.moment(mid, 11), sprint, kind="bug")]
-        if index in (1, 3):
-            late.append(new_item(clock.moment(mid, 14), sprint))
-        for item in items + late:
-            item.refresh_from_db()
-            begun = rng.randint(0, max(span // 2, 1))
-            finish_ratio = 0.85 if index < 3 else 0.5
-            steps = (
-                [*doing, done]
-                if rng.random() < finish_ratio
-                else doing[: rng.randint(1, len(doing))]
-            )
-            if index == 3 and rng.random() < 0.3:
-                steps = []  # the running sprint still has untouched cards
-            day = sprint.start + timedelta(days=begun)
-            if item in late:
-                day = max(day, mid)
-            for column in steps:
-                if day > last_day:
-                    break
-                item = clock.run(
-                    clock.moment(day, rng.randint(9, 18), rng.randint(0, 59)),
-                    services.work_item_move,
-                    item=item,
-                    column=column,
-                    actor=item.assignee or owner,
+
+    def plan(self) -> None:
+        """Sprints 1–3 closed back to back, the fourth (today's) planned with the work
+        carried over from the third and new stories, a fifth planned after it."""
+        project, clock, owner, rng = self.project, self.clock, self.owner, self.rng
+        active_start = self.today - timedelta(days=6)
+        starts = [active_start - timedelta(days=14 * n) for n in (3, 2, 1, 0)]
+        sprints: list[Sprint] = []
+        for index, start in enumerate([*starts, active_start + timedelta(days=14)], start=1):
+            name = f"迭代 {index}" if self.zh else f"Sprint {index}"
+            sprints.append(
+                clock.run(
+                    clock.moment(starts[0] - timedelta(days=3), 10),
+                    services.sprint_create,
+                    project=project,
+                    actor=owner,
+                    name=name,
+                    start=start,
+                    end=start + timedelta(days=13),  # Monday to Sunday of next week, inclusive
+                    goal=_goal(project.key, index, self.zh),
                 )
-                day += timedelta(days=rng.choice([0, 1, 1, 2]))
-        if index < 3:
-            next_sprint = sprints[index + 1]
+            )
+        carried: list[WorkItem] = []
+        for index, sprint in enumerate(sprints[:3]):
+            planning = clock.moment(sprint.start - timedelta(days=1), 15)
+            items = [*carried, *(self.new_item(planning, sprint) for _ in range(4))]
+            sprint = clock.run(
+                clock.moment(sprint.start, 10), services.sprint_start, sprint=sprint, actor=owner
+            )
+            span = (sprint.end - sprint.start).days
+            # Scope added mid-sprint: a bug and sometimes a story (the burndown shows it).
+            mid = sprint.start + timedelta(days=span // 2)
+            late = [self.new_item(clock.moment(mid, 11), sprint, kind="bug")]
+            if index == 1:
+                late.append(self.new_item(clock.moment(mid, 14), sprint))
+            for item in items + late:
+                item.refresh_from_db()
+                day = max(
+                    sprint.start + timedelta(days=rng.randint(0, span // 2)),
+                    mid if item in late else sprint.start,
+                )
+                steps = (
+                    [*self.doing, self.done]
+                    if rng.random() < 0.85
+                    else self.doing[: rng.randint(1, len(self.doing))]
+                )
+                for column in steps:
+                    if day > sprint.end:
+                        break
+                    item = self.move(item, column, day)
+                    day += timedelta(days=rng.choice([0, 1, 1, 2]))
             closed = clock.run(
                 clock.moment(sprint.end, 18),
                 services.sprint_close,
                 sprint=sprint,
                 actor=owner,
-                carry_to=next_sprint,
+                carry_to=sprints[index + 1],
             )
-            carried = list(WorkItem.objects.filter(sprint=next_sprint))
-            _retro(project, closed, owner, team, zh, clock)
-        else:
-            # The running sprint: two items blocked, one waiting long in review.
-            running = [
-                i
-                for i in WorkItem.objects.filter(sprint=sprint).select_related("column")
-                if i.column.category == ColumnCategory.IN_PROGRESS
-            ]
-            for item, reason in zip(running[:2], _blocked_reasons(zh), strict=False):
-                clock.run(
-                    clock.moment(today - timedelta(days=1), 16),
-                    services.work_item_update,
-                    item=item,
-                    actor=item.assignee or owner,
-                    blocked=True,
-                    blocked_reason=reason,
-                )
-    # The backlog, and a few items planned into the next sprint.
-    for n in range(8):
-        item = new_item(
-            clock.moment(today - timedelta(days=rng.randint(1, 40)), 10),
-            None,
-            kind="bug" if n == 0 else "story",
+            carried = list(WorkItem.objects.filter(sprint=sprints[index + 1]))
+            _retro(project, closed, owner, self.team, self.zh, clock)
+        # Today's sprint, planned the day before it started: what was carried over plus
+        # new stories, to about the team's velocity (other demos plan stories into it too).
+        planning = clock.moment(sprints[3].start - timedelta(days=1), 15)
+        for _ in range(2):
+            self.new_item(planning, sprints[3])
+
+    def run(self, sprint: Sprint) -> None:
+        project, clock, owner, rng = self.project, self.clock, self.owner, self.rng
+        sprint = clock.run(
+            clock.moment(sprint.start, 10), services.sprint_start, sprint=sprint, actor=owner
         )
-        if n < 3:
+        today = self.today
+        length = (sprint.end - sprint.start).days + 1
+        # Each card gets the day it should be done, spread over the sprint; the ones due by
+        # today are done (a day late now and then), the next ones in progress, the rest untouched.
+        items = list(WorkItem.objects.filter(sprint=sprint).order_by("rank", "pk"))
+        rng.shuffle(items)
+        mid = sprint.start + timedelta(days=min(3, (today - sprint.start).days))
+        for position, item in enumerate(items):
+            due = sprint.start + timedelta(days=round((position + 1) * (length - 1) / len(items)))
+            due += timedelta(days=rng.choice([0, 0, 0, 1]))
+            begun = max(sprint.start, due - timedelta(days=rng.randint(2, 4)))
+            if begun > today:
+                continue
+            steps = [*self.doing, self.done] if due <= today else self.doing[:1]
+            day = begun
+            for step, column in enumerate(steps):
+                last = step == len(steps) - 1
+                day = due if (last and column == self.done) else min(day, due)
+                if day > today:
+                    break
+                item = self.move(item, column, day)
+                day += timedelta(days=1)
+        # Scope added after the start: a bug found in testing and a story the business asked
+        # for; the burndown shows them as added scope, the ideal line stays on the commitment.
+        late = [
+            self.new_item(clock.moment(mid, 11), sprint, kind="bug", points=[1, 2, 3]),
+            self.new_item(clock.moment(mid, 14), sprint, points=[2, 3]),
+        ]
+        for column in self.doing[:1]:
+            self.move(late[0], column, mid + timedelta(days=1))
+        # Two cards blocked since yesterday.
+        running = [
+            i
+            for i in WorkItem.objects.filter(sprint=sprint).select_related("column").order_by("pk")
+            if i.column.category == ColumnCategory.IN_PROGRESS
+        ]
+        for item, reason in zip(running[:2], _blocked_reasons(self.zh), strict=False):
             clock.run(
-                clock.moment(today - timedelta(days=1), 11),
+                clock.moment(today - timedelta(days=1), 16),
                 services.work_item_update,
                 item=item,
-                actor=owner,
-                sprint=sprints[4],
+                actor=item.assignee or owner,
+                blocked=True,
+                blocked_reason=reason,
             )
-    services.standup_note_save(
-        project=project,
-        actor=owner,
-        day=today,
-        text="李雷和韩梅梅结对排查支付回调；14:00 与运营对齐大促页面文案。"
-        if zh
-        else "Lilei pairs on the webhook retries; sync with finance on settlement at 14:00.",
-    )
+        # The backlog, and a few items planned into the next sprint.
+        following = project.sprints.filter(state=SprintState.PLANNED).order_by("start").first()
+        for n in range(8):
+            item = self.new_item(
+                clock.moment(today - timedelta(days=rng.randint(1, 40)), 10),
+                None,
+                kind="bug" if n == 0 else "story",
+            )
+            if n < 3 and following is not None:
+                clock.run(
+                    clock.moment(today - timedelta(days=1), 11),
+                    services.work_item_update,
+                    item=item,
+                    actor=owner,
+                    sprint=following,
+                )
+        services.standup_note_save(
+            project=project,
+            actor=owner,
+            day=today,
+            text="李雷和韩梅梅结对排查支付回调；14:00 与运营对齐大促页面文案。"
+            if self.zh
+            else "Lilei pairs on the webhook retries; sync with finance on settlement at 14:00.",
+        )
 
 
 def _goal(key: str, index: int, zh: bool) -> str:

@@ -32,6 +32,7 @@ from .selectors.board import (
     board_columns,
     board_items,
     board_lanes,
+    burndown_points,
     column_counts,
     sprint_burndown,
     sprint_summary,
@@ -290,9 +291,7 @@ def standup_view(request: HtmxHttpRequest, key: str):
         "sprint": sprint,
         "summary": sprint_summary(sprint=sprint),
         # Written with |json_script by the template.
-        "burndown_data": [
-            {"day": d.day.isoformat(), "remaining": d.remaining, "ideal": d.ideal} for d in burn
-        ],
+        "burndown_data": burndown_points(burn),
         "tabs": tabs_for(project, "board", request.user),
         "can_edit": can_edit(request.user, project),
         "done_category": ColumnCategory.DONE,

@@ -32,7 +32,13 @@ from .models import (
     WorkItem,
 )
 from .permissions import can_admin, can_edit, project_get_for_user
-from .selectors.board import backlog_items, project_mean_velocity, sprint_burndown, velocity_history
+from .selectors.board import (
+    backlog_items,
+    project_mean_velocity,
+    sprint_burndown,
+    sprint_progress,
+    velocity_history,
+)
 from .tabs import tabs_for
 
 
@@ -122,8 +128,7 @@ def sprint_detail_view(request: HtmxHttpRequest, key: str, sprint_id: int):
             "sprint": sprint,
             "items": items,
             "scope_changes": scope_added,
-            "points_total": sum(i.story_points or 0 for i in items),
-            "points_done": sum(i.story_points or 0 for i in items if i.column.category == "done"),
+            "progress": sprint_progress(sprints=[sprint])[sprint.pk],
             # Plain objects: the template writes them with |json_script (never json.dumps|safe,
             # which lets a sprint named "</script>…" end the script element).
             "chart_data": _chart_data(sprint),

@@ -98,7 +98,7 @@ MALL = [
       survey="A4 O3 M1 I1",
       comments=(("lilei", "冷启动用户先用热销榜兜底；模型 v1 只覆盖首页两个楼层，详情页下期再做。"),
                 ("wangfang", "同意。A/B 实验按 50/50 分流，观察两周转化率再全量。")),
-      promote=("active", ("推荐服务接入（召回 + 排序）", "首页「猜你喜欢」楼层", "推荐曝光与点击埋点"), 5)),
+      promote=("active", ("推荐服务接入（召回 + 排序）", "首页「猜你喜欢」楼层", "推荐曝光与点击埋点"), 3)),
     S("会员积分（积分抵现与兑换）", "in_progress", 75, "must P1 performance 1", dept="operations",
       tags="会员,积分", requester="会员运营 孙丽", rice="60000 2 80 5", wsjf="13 8 3 5", target=25,
       desc="100 积分抵 1 元，单笔最多抵扣 20%；积分商城可兑换试用装。",
@@ -108,13 +108,13 @@ MALL = [
       desc="未发货、金额较小且信用良好的退款申请自动通过，其余转人工。",
       kpis=(("repurchase_rate", "+0.5", "退款体验改善带来的复购"),), survey="M4 O2 I1",
       comments=(("hanmeimei", "自动审核规则：未发货、金额 ≤ 200 元、用户信用分 ≥ 600；测试用例已整理。"),),
-      promote=("active", ("退款自动审核规则引擎", "客服工作台人工复核入口"), 3)),
+      promote=("active", ("退款自动审核规则引擎", "客服工作台人工复核入口"), 2)),
     S("限时秒杀（常态化秒杀频道）", "in_progress", 4, "must P0 attractive 1", dept="operations",
-      tags="秒杀,营销,插单", by="zhaoqiang", rice="90000 2 70 4", wsjf="13 20 3 5", target=10,
-      desc="每天 10 点、20 点两场品牌秒杀，独立频道页与倒计时。迭代中插单。",
+      tags="秒杀,营销", by="zhaoqiang", rice="90000 2 70 4", wsjf="13 20 3 5", target=10,
+      desc="每天 10 点、20 点两场品牌秒杀，独立频道页与倒计时。",
       kpis=(("gmv", "+60000", "秒杀频道日均 GMV"),),
-      comments=(("zhaoqiang", "品牌方秒杀排期已对齐，需在下周五前上线；本迭代插单，已与研发确认可行。"),),
-      promote=("active", ("秒杀频道页与倒计时",), 5)),
+      comments=(("zhaoqiang", "品牌方秒杀排期已对齐，需在下周五前上线；已排入本迭代，与研发确认可行。"),),
+      promote=("active", ("秒杀频道页与倒计时",), 3)),
     S("优惠券叠加", "in_progress", 55, "should P1 performance 1", dept="marketing",
       tags="优惠券,营销", rice="70000 1 60 5", wsjf="8 5 2 5", target=20,
       desc="店铺券与平台券可叠加，结算页自动选出最优组合。",
@@ -239,7 +239,7 @@ PAY = [
       rice="18000 2 80 6", wsjf="13 8 3 8", target=45,
       kpis=(("conversion_rate", "+0.8", "Cross-border checkout conversion"),), survey="O3 A2 M1",
       comments=(("lilei", "Sandbox credentials arrived: GCash works end to end, TrueMoney is still pending."),),
-      promote=("active", ("Alipay+ wallet redirect and return", "Alipay+ payment result webhook"), 5)),
+      promote=("active", ("Alipay+ wallet redirect and return", "Alipay+ payment result webhook"), 3)),
     S("Card payments through Stripe (Visa, Mastercard, JCB)", "done", 37, "must P1 must_be 1",
       dept="tech", tags="stripe,cards", desc="Hosted fields keep card data out of our PCI DSS scope.",
       rice="25000 2 90 4", wsjf="13 13 5 5", target=-5),
@@ -345,17 +345,50 @@ STATUS_ORDER = [
 ]
 
 
-def seed_requirements(users: dict[str, User], projects: dict[str, Project]) -> int:
+@dataclass(frozen=True)
+class Deferred:
+    """A requirement planned into today's sprint after it started (promoted once the board
+    demo has started the sprint)."""
+
+    requirement_id: int
+    spec: Spec
+    when: datetime
+
+
+def seed_requirements(
+    users: dict[str, User], projects: dict[str, Project], deferred: list[Deferred] | None = None
+) -> int:
     """Write the demo backlogs of the projects that have none yet; returns how many
     requirements were created. Needs the board demo (sprints) and, for target KPIs, the
-    metrics demo; a KPI that does not exist is simply not linked."""
+    metrics demo; a KPI that does not exist is simply not linked. Stories that join today's
+    sprint after its start are appended to `deferred`, for `promote_deferred`."""
     created = 0
     for key, specs in BACKLOGS.items():
         project = projects.get(key)
         if project is None or Requirement.objects.filter(project=project).exists():
             continue
-        created += _Backlog(project, users, random.Random(f"requirements-{key}")).seed(specs)
+        backlog = _Backlog(project, users, random.Random(f"requirements-{key}"))
+        created += backlog.seed(specs)
+        if deferred is not None:
+            deferred.extend(backlog.deferred)
     return created
+
+
+def promote_deferred(users: dict[str, User], deferred: list[Deferred]) -> int:
+    """Promote the requirements that came in after today's sprint started into it (scope
+    added after the start, as the burndown shows), and start on the first story."""
+    for entry in deferred:
+        requirement = Requirement.objects.select_related("project").get(pk=entry.requirement_id)
+        backlog = _Backlog(requirement.project, users, random.Random(f"late-{requirement.pk}"))
+        sprint = backlog.sprints["active"]
+        if sprint is None or sprint.state != SprintState.ACTIVE:
+            continue
+        floor = datetime.combine(sprint.start, time(14, 30), tzinfo=backlog.tz)
+        when = min(max(entry.when, floor), backlog.limit)
+        items = backlog._promote(requirement, entry.spec, sprint, when)
+        if items and entry.spec.status == Status.IN_PROGRESS:
+            backlog._pick_up(items[0], min(when + timedelta(hours=2), backlog.limit))
+    return len(deferred)
 
 
 class _Backlog:
@@ -376,10 +409,18 @@ class _Backlog:
             .order_by("user__username")
         ]
         self.kpis = self._kpis()
+        self.deferred: list[Deferred] = []
         sprints = project.sprints.order_by("start")
+        # The sprint running today (the board demo starts it after the backlogs are written,
+        # so the stories planned into it are part of its commitment) and the one after it.
+        current = (
+            sprints.filter(start__lte=self.today, end__gte=self.today)
+            .exclude(state=SprintState.CLOSED)
+            .first()
+        )
         self.sprints = {
-            "active": sprints.filter(state=SprintState.ACTIVE).first(),
-            "next": sprints.filter(state=SprintState.PLANNED).first(),
+            "active": current,
+            "next": sprints.filter(state=SprintState.PLANNED, start__gt=self.today).first(),
         }
 
     def _kpis(self) -> dict[str, object]:
@@ -512,9 +553,23 @@ class _Backlog:
         if spec.status == Status.DONE and spec.target is not None and spec.target < 0:
             # Mostly delivered by the target date, now and then a few days late (on-time rate).
             last_ago = min(-spec.target + self.rng.uniform(-3, 8), triage_ago * 0.5)
+        # Stories for today's sprint are planned before it starts; a request that came in
+        # after the start joins the running sprint later (`promote_deferred`), as scope
+        # added after the start.
+        early = (
+            sprint is not None
+            and sprint.state == SprintState.PLANNED
+            and sprint.start <= self.today
+        )
+        starts = datetime.combine(sprint.start, time(10), tzinfo=self.tz) if early else None
+        deferred = False
         for index, status in enumerate(path, start=1):
             when = cursor.at(triage_ago - (triage_ago - last_ago) * index / len(path))
-            if status == Status.PLANNED and sprint is not None and floor <= when:
+            if status == Status.PLANNED and sprint is not None and (floor <= when or early):
+                if early and when >= starts:
+                    deferred = True
+                    self.deferred.append(Deferred(requirement.pk, spec, when))
+                    continue
                 # Promoting the triaged requirement into the sprint is what plans it.
                 items = self._promote(requirement, spec, sprint, when)
                 continue
@@ -526,9 +581,13 @@ class _Backlog:
                 actor=owner if status == Status.PLANNED else user("lilei", owner),
                 status=status,
             )
-        if sprint is not None and not items:
+        if sprint is not None and not items and not deferred:
             # Stories for the next sprint, or new ones for work already under way.
-            items = self._promote(requirement, spec, sprint, cursor.after(floor))
+            when = cursor.after(floor)
+            if early and when >= starts:
+                self.deferred.append(Deferred(requirement.pk, spec, when))
+            else:
+                items = self._promote(requirement, spec, sprint, when)
         if items and spec.status == Status.IN_PROGRESS and sprint.state == SprintState.ACTIVE:
             self._pick_up(items[0], cursor.after(cursor.now + timedelta(hours=2)))
         return requirement
@@ -565,6 +624,9 @@ class _Backlog:
             return None, self.limit
         if sprint.state == SprintState.ACTIVE:
             floor = datetime.combine(sprint.start, time(14, 30), tzinfo=self.tz)
+        elif sprint.start <= self.today:
+            # Today's sprint, not started yet: planned at its planning meeting.
+            floor = datetime.combine(sprint.start - timedelta(days=1), time(15, 30), tzinfo=self.tz)
         else:
             floor = self.moment(1)
         return sprint, min(floor, self.limit)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import zoneinfo
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -232,6 +233,21 @@ def sprint_burndown(*, sprint: Sprint, today: date | None = None) -> list[Burndo
     )
 
 
+def burndown_points(burn: list[BurndownDay]) -> list[dict[str, Any]]:
+    """The burndown as the small charts draw it (stand-up, dashboard): remaining and the
+    scope line, so points added after the start show as a step, not as lost progress."""
+    return [
+        {
+            "day": d.day.isoformat(),
+            "remaining": d.remaining,
+            "ideal": d.ideal,
+            "scope": d.scope,
+            "added": d.added,
+        }
+        for d in burn
+    ]
+
+
 @dataclass
 class StandupPerson:
     user: Any
@@ -317,24 +333,51 @@ def standup(
     }
 
 
+@dataclass(frozen=True)
+class SprintProgress:
+    """Story points of a sprint's items now, done and in all: the one definition of sprint
+    progress read by the board, the stand-up, the sprint page, the portfolio and the report."""
+
+    points_done: int = 0
+    points_total: int = 0
+
+    @property
+    def points_remaining(self) -> int:
+        return self.points_total - self.points_done
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.points_done / self.points_total) if self.points_total else 0
+
+
+def sprint_progress(*, sprints: Iterable[Sprint]) -> dict[int, SprintProgress]:
+    """Progress of each sprint, by id (one query for any number of sprints)."""
+    ids = [s.pk for s in sprints]
+    done: dict[int, int] = dict.fromkeys(ids, 0)
+    total: dict[int, int] = dict.fromkeys(ids, 0)
+    rows = (
+        WorkItem.objects.filter(sprint__in=ids)
+        .values("sprint", "column__category")
+        .annotate(points=Sum("story_points"))
+    )
+    for row in rows:
+        total[row["sprint"]] += row["points"] or 0
+        if row["column__category"] == ColumnCategory.DONE:
+            done[row["sprint"]] += row["points"] or 0
+    return {pk: SprintProgress(done[pk], total[pk]) for pk in ids}
+
+
 def sprint_summary(*, sprint: Sprint | None) -> dict[str, Any] | None:
     if sprint is None:
         return None
-    today = sprint.project.today()
-    rows = (
-        WorkItem.objects.filter(sprint=sprint)
-        .values("column__category")
-        .annotate(points=Sum("story_points"))
-    )
-    done = sum(r["points"] or 0 for r in rows if r["column__category"] == ColumnCategory.DONE)
-    total = sum(r["points"] or 0 for r in rows)
+    progress = sprint_progress(sprints=[sprint])[sprint.pk]
     return {
         "sprint": sprint,
-        "days_left": sprint.days_left(today),
-        "points_done": done,
-        "points_total": total,
-        "points_remaining": total - done,
-        "percent": round(100 * done / total) if total else 0,
+        "days_left": sprint.days_left(sprint.project.today()),
+        "points_done": progress.points_done,
+        "points_total": progress.points_total,
+        "points_remaining": progress.points_remaining,
+        "percent": progress.percent,
     }
 
 

@@ -10,14 +10,23 @@
     plugins: { legend: { position: "bottom", labels: { boxWidth: 12 } } },
     scales: { y: { beginAtZero: true, ticks: { precision: 0 } }, x: { ticks: { maxTicksLimit: 8 } } } };
 
+  // The small burndown (stand-up, project dashboard): the ideal line runs from the scope
+  // committed at the start; points added later raise the scope line (a step) and the
+  // remaining line with it, so added work never looks like lost progress.
   const mini = read("burndown-data");
   const miniCanvas = document.getElementById("burndown-mini");
   if (mini && miniCanvas) {
-    new window.Chart(miniCanvas, { type: "line", options: { ...base, plugins: { legend: { display: false } } },
-      data: { labels: mini.map((d) => d.day.slice(5)), datasets: [
-        { label: "ideal", data: mini.map((d) => d.ideal), borderColor: "#c5cad3", borderDash: [4, 4], pointRadius: 0, borderWidth: 1.5 },
-        { label: "remaining", data: mini.map((d) => d.remaining), borderColor: "#e4572e", backgroundColor: "rgba(228,87,46,.1)", fill: true, pointRadius: 2, borderWidth: 2 },
-      ] } });
+    const t = miniCanvas.dataset;
+    const grew = mini.some((d) => d.added);
+    const datasets = [
+      { label: t.ideal, data: mini.map((d) => d.ideal), borderColor: "#98a2b3", borderDash: [4, 4], pointRadius: 0, borderWidth: 1.5 },
+      { label: t.remaining, data: mini.map((d) => d.remaining), borderColor: "#e4572e", backgroundColor: "rgba(228,87,46,.1)", fill: true, pointRadius: 2, borderWidth: 2 },
+    ];
+    if (grew) {
+      datasets.push({ label: t.scope, data: mini.map((d) => d.scope), borderColor: "#2457c5", stepped: true, pointRadius: 0, borderWidth: 1.5 });
+    }
+    new window.Chart(miniCanvas, { type: "line", options: { ...base, plugins: { legend: { display: true, position: "bottom", labels: { boxWidth: 10, font: { size: 11 } } } } },
+      data: { labels: mini.map((d) => d.day.slice(5)), datasets: datasets } });
   }
 
   const sprint = read("sprint-chart-data");

@@ -1,5 +1,6 @@
 // Project dashboard charts (Chart.js, vendored): cumulative flow, cycle-time scatter with
-// P50/P85 lines, velocity, burndown, throughput and bug rate. Data from json_script.
+// P50/P85 lines, velocity, throughput and bug rate (the burndown is charts.js's). Data from
+// json_script.
 (function () {
   "use strict";
   const source = document.getElementById("dashboard-data");
@@ -28,10 +29,6 @@
     const t = el("velocity-chart").dataset;
     new Chart(el("velocity-chart"), { type: "bar", options: { ...base, scales: { y: { beginAtZero: true } } }, data: { labels: d.velocity.names, datasets: [
       { label: t.committed, data: d.velocity.committed, backgroundColor: "#c5cad3" }, { label: t.completed, data: d.velocity.completed, backgroundColor: "#e4572e" } ] } });
-  }
-  if (el("burndown-mini")) {
-    new Chart(el("burndown-mini"), { type: "line", options: { ...base, plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true } } }, data: { labels: d.burndown.map((x) => short(x.day)), datasets: [
-      { data: d.burndown.map((x) => x.ideal), borderColor: "#c5cad3", borderDash: [4, 4], pointRadius: 0 }, { data: d.burndown.map((x) => x.remaining), borderColor: "#e4572e", pointRadius: 2 } ] } });
   }
   if (el("throughput-chart")) {
     new Chart(el("throughput-chart"), { type: "bar", options: { ...base, plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }, data: { labels: d.throughput.weeks.map(short), datasets: [{ label: el("throughput-chart").dataset.label, data: d.throughput.done, backgroundColor: "#2457c5" }] } });

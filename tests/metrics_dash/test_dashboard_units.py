@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def tile(html: str, metric: str) -> str:
-    (value,) = re.findall(rf'data-metric="{metric}">(.*?)</div>', html, flags=re.S)
+    (value,) = re.findall(rf'data-figure="{metric}".*?data-value>(.*?)</div>', html, flags=re.S)
     return value.strip()
 
 
@@ -41,6 +41,6 @@ def test_cycle_times_read_in_the_readers_units(client, project, language, cycle,
 
     page = client.get(reverse("metrics:project_dashboard", args=["MALL"])).content.decode()
 
-    assert tile(page, "cycle") == cycle
-    assert tile(page, "on-time") == on_time
+    assert tile(page, "cycle_time_p50") == cycle
+    assert tile(page, "on_time_rate") == on_time
     assert "3.4d" not in page

@@ -152,8 +152,8 @@ def test_end_of_week_snapshot_has_hand_computed_delivery_metrics(history):
     # R1 was closed on the 8th: only R2's 2 × 3 is still exposed
     assert values["risk_exposure"] == 6
     row = ProjectSnapshot.objects.get(project=history, date=date(2026, 3, 9))
-    assert row.bug_rate == pytest.approx(0.5)
-    assert row.on_time_rate == pytest.approx(0.5)
+    assert row.bug_rate == pytest.approx(50)  # percent, as the KPI stores it
+    assert row.on_time_rate == pytest.approx(50)
 
 
 def test_mid_week_snapshot_counts_only_what_had_happened_by_then(history):

@@ -163,7 +163,13 @@ def test_promoted_stories_join_the_running_sprint(demo):
     flash_sale = next(s for s in running if s.requirement.title.startswith("限时秒杀"))
 
     assert len(running) >= 4
-    assert all(s.added_after_start for s in running)
+    planned = [s for s in running if s is not flash_sale]
+    # Planned at the sprint's planning meeting: part of what the team committed to ...
+    assert not any(s.added_after_start for s in planned)
+    assert all(s.created_at < s.sprint.started_at for s in planned)
+    # ... while the flash sale came in days after the start: scope added, picked up at once.
+    assert flash_sale.added_after_start
+    assert flash_sale.created_at > flash_sale.sprint.started_at
     assert flash_sale.requirement.priority == "P0"
     assert flash_sale.column.category == ColumnCategory.IN_PROGRESS
     assert all(s.requirement.status in (Status.PLANNED, Status.IN_PROGRESS) for s in stories)

@@ -10,8 +10,8 @@ from metrics.demo import seed_metrics
 from metrics.models import ProjectSnapshot
 from portal.demo import DEMO_PASSWORD, DEMO_USERS, seed_users
 from projects.demo import seed_projects
-from projects.demo_board import seed_boards
-from requirements.demo import seed_requirements
+from projects.demo_board import run_current_sprints, seed_boards
+from requirements.demo import promote_deferred, seed_requirements
 from risks.demo import link_demo_risks, seed_risks
 
 
@@ -28,9 +28,14 @@ class Command(BaseCommand):
             seed_boards(users, projects)
             risks = seed_risks(users, projects)
             seed_metrics(users, projects)
-            # After the sprints (stories are promoted into them) and the KPIs (requirements
-            # link to them), before the snapshots.
-            seed_requirements(users, projects)
+            # After the sprints are planned (stories are promoted into them) and the KPIs
+            # (requirements link to them), before the snapshots.
+            late: list = []
+            seed_requirements(users, projects, deferred=late)
+            # Today's sprints start once everything planned into them is there; requests
+            # that came in after the start join them then.
+            run_current_sprints(users, projects)
+            promote_deferred(users, late)
             link_demo_risks(projects)
         # Dashboards read snapshots: compute the last 90 days (idempotent upserts).
         from metrics.snapshots import snapshots_backfill
