@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Min
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from portal import clock
@@ -816,7 +817,9 @@ def requirement_promote(
         raise ApplicationError(_("Give each story a title."), field="titles")
     if len(titles) > 20:
         raise ApplicationError(_("At most 20 stories at a time."), field="titles")
-    link = f"\n\n{_('Requirement')}: {requirement.key}"
+    # Written into the stories' text: in the project's own language, not the PM's UI language.
+    with translation.override(requirement.project.language or translation.get_language()):
+        link = "\n\n" + _("Requirement: %(key)s") % {"key": requirement.key}
     items = [
         work_item_create(
             project=requirement.project,

@@ -11,6 +11,7 @@ from decimal import Decimal as D
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from metrics import services as metrics_services
 from portal import clock
@@ -942,6 +943,25 @@ def test_promoting_a_triaged_requirement_creates_linked_stories_and_plans_it(pro
     requirement.refresh_from_db()
     assert requirement.status == "planned"
     assert "requirement.promoted" in verbs(requirement)
+
+
+@pytest.mark.parametrize(
+    ("content_language", "ui_language", "link"),
+    [("zh-hans", "en", "需求：MALL-R1"), ("en", "zh-hans", "Requirement: MALL-R1")],
+)
+def test_the_story_links_its_requirement_in_the_projects_language(
+    project, owner, content_language, ui_language, link
+):
+    """The stories' text is project content: written in the project's language, whatever
+    language the PM who promoted it reads the portal in."""
+    project.language = content_language
+    project.save(update_fields=["language"])
+    requirement = triaged(project, title="拼团", description="三人成团")
+
+    with translation.override(ui_language):
+        (item,) = services.requirement_promote(requirement=requirement, actor=owner)
+
+    assert item.description.endswith(link)
 
 
 def test_promoting_without_titles_makes_one_story_named_like_the_requirement(project, owner):
