@@ -54,9 +54,10 @@ WORKDIR /app
 
 # Dependencies first, so a code change does not reinstall them. pyproject declares no
 # packages (the apps run from /app), so this installs the runtime dependencies only;
-# README.md is needed because pyproject names it as the project's readme.
-COPY pyproject.toml README.md ./
-RUN pip install . \
+# README.md is needed because pyproject names it as the project's readme; constraints.txt
+# pins every version (the lock file, `make lock`).
+COPY pyproject.toml README.md constraints.txt ./
+RUN pip install -c constraints.txt . \
  && rm -rf build *.egg-info
 
 COPY . .

@@ -7,15 +7,23 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
+from portal.api.permissions import with_defaults
 from projects.api_params import AtomicWritesMixin, project_param
 from projects.permissions import project_get_for_user
 
 from . import services
+from .api_permissions import (
+    AddsObjective,
+    ChangesKeyResults,
+    ChangesKPI,
+    ChangesObjective,
+    ChecksIn,
+)
 from .models import KeyResult, Objective
-from .permissions import can_edit_kpi, can_edit_objective, objectives_visible_to
+from .permissions import objectives_visible_to
 from .selectors import _kpi_latest, kpi_list, kpi_points
 from .serializers import (
     CheckInSerializer,
@@ -50,6 +58,7 @@ class KPIViewSet(AtomicWritesMixin, viewsets.ModelViewSet):
 
     serializer_class = KPISerializer
     filterset_fields = ["project", "code", "unit", "source"]
+    permission_classes = with_defaults(ChangesKPI)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -57,13 +66,9 @@ class KPIViewSet(AtomicWritesMixin, viewsets.ModelViewSet):
         project_param(self.request)
         return kpi_list(user=self.request.user)
 
-    def _require(self, project_or_kpi):
-        if not can_edit_kpi(self.request.user, project_or_kpi):
-            raise PermissionDenied(_("You cannot change this KPI."))
-
     def create(self, request, *args, **kwargs):
         project = _project_of(request)
-        self._require(project)
+        self.check_object_permissions(request, project)  # None: a company KPI
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = {k: v for k, v in serializer.validated_data.items() if k != "project"}
@@ -75,7 +80,6 @@ class KPIViewSet(AtomicWritesMixin, viewsets.ModelViewSet):
 
     def perform_update(self, serializer):
         kpi = serializer.instance
-        self._require(kpi)
         if (
             "project" in serializer.validated_data
             and serializer.validated_data["project"] != kpi.project
@@ -86,7 +90,6 @@ class KPIViewSet(AtomicWritesMixin, viewsets.ModelViewSet):
         serializer.instance = kpi_list(user=self.request.user).get(pk=kpi.pk)
 
     def perform_destroy(self, instance):
-        self._require(instance)
         services.kpi_delete(kpi=instance, actor=self.request.user)
 
     @extend_schema(
@@ -105,7 +108,6 @@ class KPIViewSet(AtomicWritesMixin, viewsets.ModelViewSet):
         if request.method == "GET":
             page = self.paginate_queryset(kpi_points(kpi=kpi))
             return self.get_paginated_response(KPIDataPointSerializer(page, many=True).data)
-        self._require(kpi)
         points = services.kpi_points_upsert(kpi=kpi, actor=request.user, rows=request.data)
         return Response({"saved": len(points)}, status=status.HTTP_200_OK)
 
@@ -117,6 +119,7 @@ class ObjectiveViewSet(AtomicWritesMixin, viewsets.ModelViewSet):
 
     serializer_class = ObjectiveSerializer
     filterset_fields = ["period", "level", "project", "department"]
+    permission_classes = with_defaults(AddsObjective, ChangesObjective)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -132,11 +135,7 @@ class ObjectiveViewSet(AtomicWritesMixin, viewsets.ModelViewSet):
 
     def create(self, request, *args, **kwargs):
         project = _project_of(request)
-        if project is not None:
-            if not can_edit_kpi(request.user, project):
-                raise PermissionDenied(_("Viewers cannot add objectives."))
-        elif not request.user.is_staff:
-            raise PermissionDenied(_("Only administrators add company and department objectives."))
+        self.check_object_permissions(request, project)  # None: company or department
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = {k: v for k, v in serializer.validated_data.items() if k != "project"}
@@ -148,15 +147,11 @@ class ObjectiveViewSet(AtomicWritesMixin, viewsets.ModelViewSet):
 
     def perform_update(self, serializer):
         objective = serializer.instance
-        if not can_edit_objective(self.request.user, objective):
-            raise PermissionDenied(_("You cannot change this objective."))
         changes = {k: v for k, v in serializer.validated_data.items() if k != "project"}
         services.objective_update(objective=objective, actor=self.request.user, **changes)
         serializer.instance = self.get_queryset().get(pk=objective.pk)
 
     def perform_destroy(self, instance):
-        if not can_edit_objective(self.request.user, instance):
-            raise PermissionDenied(_("You cannot change this objective."))
         services.objective_delete(objective=instance, actor=self.request.user)
 
 
@@ -167,6 +162,7 @@ class KeyResultViewSet(AtomicWritesMixin, viewsets.ModelViewSet):
 
     serializer_class = KeyResultSerializer
     filterset_fields = ["objective", "kpi"]
+    permission_classes = with_defaults(ChangesKeyResults)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -198,13 +194,9 @@ class KeyResultViewSet(AtomicWritesMixin, viewsets.ModelViewSet):
             raise NotFound(_("No such objective."))
         return super().create(request, *args, **kwargs)
 
-    def _require(self, objective):
-        if not can_edit_objective(self.request.user, objective):
-            raise PermissionDenied(_("You cannot change this objective's key results."))
-
     def perform_create(self, serializer):
         objective = serializer.validated_data["objective"]
-        self._require(objective)
+        self.check_object_permissions(self.request, objective)
         data = {k: v for k, v in serializer.validated_data.items() if k != "objective"}
         serializer.instance = services.key_result_create(
             objective=objective, actor=self.request.user, **data
@@ -212,26 +204,27 @@ class KeyResultViewSet(AtomicWritesMixin, viewsets.ModelViewSet):
 
     def perform_update(self, serializer):
         kr = serializer.instance
-        self._require(kr.objective)
         changes = {k: v for k, v in serializer.validated_data.items() if k != "objective"}
         serializer.instance = services.key_result_update(
             key_result=kr, actor=self.request.user, **changes
         )
 
     def perform_destroy(self, instance):
-        self._require(instance.objective)
         services.key_result_delete(key_result=instance, actor=self.request.user)
 
     @extend_schema(methods=["GET"], responses=CheckInSerializer(many=True))
     @extend_schema(methods=["POST"], request=CheckInSerializer, responses={201: CheckInSerializer})
-    @action(detail=True, methods=["get", "post"], url_path="check-ins")
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="check-ins",
+        permission_classes=with_defaults(ChecksIn),
+    )
     def check_ins(self, request, pk=None):
         kr = self.get_object()
         if request.method == "GET":
             page = self.paginate_queryset(kr.check_ins.select_related("author"))
             return self.get_paginated_response(CheckInSerializer(page, many=True).data)
-        if not (can_edit_objective(request.user, kr.objective) or kr.owner_id == request.user.pk):
-            raise PermissionDenied(_("You cannot check in on this key result."))
         body = CheckInSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         check_in = services.check_in_add(key_result=kr, actor=request.user, **body.validated_data)

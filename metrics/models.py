@@ -75,6 +75,13 @@ class KPI(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
+    # Not columns: metrics.selectors.with_tiles sets these on the KPIs it returns, for the
+    # tiles. Declared only, so getattr() still tells a KPI that did not come through it.
+    # (The latest and previous values are queryset annotations: see KPIWithLatest there.)
+    status: str | None
+    change: Decimal | None
+    sparkline: list[tuple[str, float]]
+
     class Meta:
         verbose_name = _("KPI")
         verbose_name_plural = _("KPIs")
@@ -162,6 +169,11 @@ class Objective(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
+    # Not columns: metrics.selectors.annotate_objective fills these for the OKR pages.
+    progress: Decimal
+    status: str | None  # None without key results
+    elapsed: Decimal  # share of the period gone, 0–1
+
     class Meta:
         verbose_name = _("objective")
         verbose_name_plural = _("objectives")
@@ -217,6 +229,12 @@ class KeyResult(models.Model):
         verbose_name=_("owner"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    # Not columns: the OKR reads (metrics.selectors) set these for the pages and the API.
+    # (The linked KPI's latest value, kpi_latest, is a queryset annotation.)
+    current_value: Decimal | None
+    progress: Decimal
+    status: str
 
     class Meta:
         verbose_name = _("key result")

@@ -45,6 +45,6 @@ def can_edit_kpi(user: Any, kpi_or_project: Any) -> bool:
 
 
 def can_edit_objective(user: Any, objective: Objective) -> bool:
-    if objective.project_id:
+    if objective.project is not None:
         return can_edit(user, objective.project)
     return bool(user.is_staff or objective.owner_id == user.pk)

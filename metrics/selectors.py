@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import timedelta
-from typing import Any
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
@@ -21,6 +22,20 @@ from .models import KPI, KeyResult, KPIDataPoint, Objective
 from .permissions import kpis_visible_to, objectives_visible_to
 
 
+class LatestPoints(TypedDict):
+    """What kpi_list annotates on each KPI: its latest two data points."""
+
+    latest_value: Decimal | None
+    latest_date: date | None
+    previous_value: Decimal | None
+
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    KPIWithLatest = WithAnnotations[KPI, LatestPoints]
+
+
 def _latest(field: str) -> Subquery:
     return Subquery(
         KPIDataPoint.objects.filter(kpi=OuterRef("pk")).order_by("-date").values(field)[:1]
@@ -33,7 +48,9 @@ def _previous(field: str) -> Subquery:
     )
 
 
-def kpi_list(*, user: Any, project: Any = None, company_only: bool = False) -> QuerySet[KPI]:
+def kpi_list(
+    *, user: Any, project: Any = None, company_only: bool = False
+) -> QuerySet[KPIWithLatest]:
     qs = (
         kpis_visible_to(user)
         .select_related("project")
@@ -50,7 +67,7 @@ def kpi_list(*, user: Any, project: Any = None, company_only: bool = False) -> Q
     return qs.order_by("project_id", "name", "id")
 
 
-def with_tiles(kpis: list[KPI], *, days: int = 30) -> list[KPI]:
+def with_tiles(kpis: list[KPIWithLatest], *, days: int = 30) -> list[KPIWithLatest]:
     """Add status, change vs the previous point and a sparkline (one query for all)."""
     since = clock.now().date() - timedelta(days=days)
     series: dict[int, list[tuple[str, float]]] = defaultdict(list)

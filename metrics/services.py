@@ -149,6 +149,9 @@ def _parse_rows(kpi: KPI, rows: Any) -> tuple[list[tuple[date, Decimal, str]], d
         if row_errors:
             errors[index] = row_errors
         else:
+            # Without errors both were parsed: a missing date or value is a row error.
+            assert day is not None
+            assert value is not None
             seen[day] = index
             clean.append((day, value, currency))
     return clean, errors
@@ -324,7 +327,7 @@ def _kr_state(kr: KeyResult) -> dict[str, Any]:
         "start": str(kr.start),
         "target": str(kr.target),
         "current": None if kr.current is None else str(kr.current),
-        "kpi": kr.kpi.code if kr.kpi_id else None,
+        "kpi": kr.kpi.code if kr.kpi is not None else None,
         "unit": kr.unit,
         "weight": str(kr.weight),
     }
@@ -333,7 +336,7 @@ def _kr_state(kr: KeyResult) -> dict[str, Any]:
 def _clean_kr(kr: KeyResult) -> None:
     if kr.target == kr.start:
         raise ApplicationError(_("The target must differ from the start."), field="target")
-    if kr.kpi_id and kr.kpi.project_id not in (None, kr.objective.project_id):
+    if kr.kpi is not None and kr.kpi.project_id not in (None, kr.objective.project_id):
         raise ApplicationError(_("Link a KPI of the same project, or a company KPI."), field="kpi")
     kr.full_clean(exclude=["objective", "kpi", "owner"], validate_constraints=False)
 
@@ -439,7 +442,9 @@ def key_results_flag_off_track(*, now=None) -> int:
             continue
         for kr in objective.key_results.all():
             if kr.kpi_id:
-                kr.kpi_latest = (
+                # What objectives_for annotates (kpi_latest). A queryset annotation cannot be
+                # declared on the model: the django-stubs plugin then rejects the annotate().
+                kr.kpi_latest = (  # type: ignore[attr-defined]
                     KPIDataPoint.objects.filter(kpi_id=kr.kpi_id)
                     .order_by("-date")
                     .values_list("value", flat=True)

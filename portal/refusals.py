@@ -55,7 +55,7 @@ def refusal_response(
         "reason": reason
         or _("Your role in this project does not allow this. Ask a project owner if you need it."),
         "detail": detail,
-        "next_steps": list(next_steps) or [NextStep(reverse("portal:home"), _("Home"))],
+        "next_steps": list(next_steps) or [NextStep(reverse("website:home"), _("Home"))],
     }
     return render(request, "403.html", context, status=403)
 

@@ -2,13 +2,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from . import views
-from .home import home
 from .notifications.views import site_notifications_view
 
 app_name = "portal"
 
 urlpatterns = [
-    path("", home, name="home"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

@@ -9,17 +9,18 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from portal.api.filters import IsoDateTimeFilter, PortalFilterSet
+from portal.api.permissions import with_defaults
 from portal.models import Activity
 from portal.roles import Role
 
 from . import services
 from .api_params import AtomicWritesMixin, project_param
+from .api_permissions import owners_only
 from .models import Membership, PhaseChange, Project, WorkflowColumn
-from .permissions import can_admin, projects_visible_to
+from .permissions import projects_visible_to
 from .selectors import activity_for_user, member_count, project_members
 from .serializers import (
     ActivitySerializer,
@@ -52,6 +53,7 @@ class ProjectViewSet(
 
     filterset_class = ProjectFilter
     ordering_fields = ["name", "key", "created_at", "target_date"]
+    permission_classes = with_defaults(owners_only(_("Only the project's owners can change it.")))
 
     def get_queryset(self):
         qs = (
@@ -91,8 +93,6 @@ class ProjectViewSet(
 
     def perform_update(self, serializer):
         project = serializer.instance
-        if not can_admin(self.request.user, project):
-            raise PermissionDenied(_("Only the project's owners can change it."))
         changes = {k: v for k, v in serializer.validated_data.items() if k != "key"}
         services.project_update(project=project, actor=self.request.user, **changes)
         serializer.instance = self.get_queryset().get(pk=project.pk)
@@ -101,7 +101,14 @@ class ProjectViewSet(
     @extend_schema(
         methods=["POST"], request=MembershipSerializer, responses={201: MembershipSerializer}
     )
-    @action(detail=True, methods=["get", "post"], url_path="members")
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="members",
+        permission_classes=with_defaults(
+            owners_only(_("Only the project's owners can add members."))
+        ),
+    )
     def members(self, request, pk=None):
         """GET the members; POST `{user, role}` to add one (owners only), `user` being the
         person's id or login (`user_id` and `username` are still accepted)."""
@@ -109,8 +116,6 @@ class ProjectViewSet(
         if request.method == "GET":
             page = self.paginate_queryset(project_members(project=project))
             return self.get_paginated_response(MembershipSerializer(page, many=True).data)
-        if not can_admin(request.user, project):
-            raise PermissionDenied(_("Only the project's owners can add members."))
         serializer = MembershipSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         membership = services.member_add(
@@ -131,6 +136,9 @@ class ProjectViewSet(
         methods=["get", "patch", "delete"],
         url_path=r"members/(?P<user_id>\d+)",
         url_name="member-detail",
+        permission_classes=with_defaults(
+            owners_only(_("Only the project's owners can change members."))
+        ),
     )
     def member_detail(self, request, pk=None, user_id=None):
         """PATCH `{role}` to change a member's role, DELETE to remove them (owners only)."""
@@ -140,8 +148,6 @@ class ProjectViewSet(
         )
         if request.method == "GET":
             return Response(MembershipSerializer(membership).data)
-        if not can_admin(request.user, project):
-            raise PermissionDenied(_("Only the project's owners can change members."))
         if request.method == "DELETE":
             services.member_remove(membership=membership, actor=request.user)
             return Response(status=status.HTTP_204_NO_CONTENT)

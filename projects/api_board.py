@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from portal.api.filters import BooleanFilter, IdFilter, PortalFilterSet
@@ -16,8 +16,8 @@ from portal.errors import ApplicationError
 
 from . import services
 from .api_params import ProjectScopedMixin
+from .api_permissions import owners_only
 from .models import RetroItem, Retrospective, Sprint, WorkItem
-from .permissions import can_admin
 from .selectors.board import sprint_burndown
 from .serializers_board import (
     RetroItemSerializer,
@@ -62,7 +62,6 @@ class SprintViewSet(
 
     def perform_update(self, serializer):
         sprint = serializer.instance
-        self.require_edit(sprint.project)
         changes = {k: v for k, v in serializer.validated_data.items() if k != "project"}
         serializer.instance = services.sprint_update(
             sprint=sprint, actor=self.request.user, **changes
@@ -73,7 +72,6 @@ class SprintViewSet(
     def start(self, request, pk=None):
         """Start a planned sprint; its items become the committed scope."""
         sprint = self.get_object()
-        self.require_edit(sprint.project)
         sprint = services.sprint_start(sprint=sprint, actor=request.user)
         return Response(SprintSerializer(sprint).data)
 
@@ -82,7 +80,6 @@ class SprintViewSet(
     def close(self, request, pk=None):
         """Close the running sprint; `carry_to` (a planned sprint) or the backlog gets the rest."""
         sprint = self.get_object()
-        self.require_edit(sprint.project)
         body = SprintCloseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         carry_to = body.validated_data.get("carry_to")
@@ -137,6 +134,10 @@ class WorkItemViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
 
     serializer_class = WorkItemSerializer
     filterset_class = WorkItemFilter
+    permission_classes = [
+        *ProjectScopedMixin.permission_classes,
+        owners_only(_("Only project owners delete work items."), methods={"DELETE"}),
+    ]
     ordering_fields = ["rank", "number", "created_at", "updated_at", "priority", "story_points"]
     ordering = ["column__order", "rank", "id"]
 
@@ -152,7 +153,6 @@ class WorkItemViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
 
     def perform_update(self, serializer):
         item = serializer.instance
-        self.require_edit(item.project)
         changes = {
             k: v for k, v in serializer.validated_data.items() if k not in ("project", "column")
         }
@@ -161,8 +161,6 @@ class WorkItemViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
         )
 
     def perform_destroy(self, instance):
-        if not can_admin(self.request.user, instance.project):
-            raise PermissionDenied(_("Only project owners delete work items."))
         services.work_item_delete(item=instance, actor=self.request.user)
 
     @extend_schema(request=WorkItemMoveSerializer, responses=WorkItemSerializer)
@@ -170,7 +168,6 @@ class WorkItemViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
     def move(self, request, pk=None):
         """Move to `column`, at `rank`, or between `after` (card above) and `before` (card below)."""
         item = self.get_object()
-        self.require_edit(item.project)
         body = WorkItemMoveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
@@ -238,7 +235,6 @@ class RetrospectiveViewSet(
             qs = RetroItem.objects.filter(retrospective=retro).select_related("author")
             page = self.paginate_queryset(qs)
             return self.get_paginated_response(RetroItemSerializer(page, many=True).data)
-        self.require_edit(retro.sprint.project)
         body = RetroItemSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:

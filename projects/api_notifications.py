@@ -14,16 +14,18 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from portal.api.fields import StrictBooleanField, StrictCharField, StrictModelSerializer
 from portal.api.filters import PortalFilterSet
+from portal.api.permissions import with_defaults
 from portal.notifications import services as notify
 from portal.notifications.models import Channel, Delivery, Subscription
 
 from .api_params import project_param
-from .permissions import can_admin, project_get_for_user, projects_visible_to
+from .api_permissions import ManagesNotifications
+from .permissions import project_get_for_user, projects_visible_to
 
 
 class ChannelSerializer(StrictModelSerializer):
@@ -116,14 +118,6 @@ def _visible_channels(user):
     return Channel.objects.filter(project__in=projects_visible_to(user).values("pk"))
 
 
-def _require_manage(user, project) -> None:
-    if project is None:
-        if not user.is_staff:
-            raise PermissionDenied(_("Only administrators manage site-wide channels."))
-    elif not can_admin(user, project):
-        raise PermissionDenied(_("Only the project's owners manage its notifications."))
-
-
 def _project_from(request, raw):
     if raw in (None, ""):
         return None
@@ -140,6 +134,7 @@ class ChannelViewSet(viewsets.ModelViewSet):
 
     serializer_class = ChannelSerializer
     filterset_fields = ["project", "kind", "enabled", "flagged"]
+    permission_classes = with_defaults(ManagesNotifications)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -159,7 +154,7 @@ class ChannelViewSet(viewsets.ModelViewSet):
         project = _project_from(
             request, request.data.get("project") if hasattr(request.data, "get") else None
         )
-        _require_manage(request.user, project)
+        self.check_object_permissions(request, project)  # None: a site-wide channel
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = {k: v for k, v in serializer.validated_data.items() if k != "project"}
@@ -168,7 +163,6 @@ class ChannelViewSet(viewsets.ModelViewSet):
 
     def perform_update(self, serializer):
         channel = serializer.instance
-        _require_manage(self.request.user, channel.project)
         changes = {k: v for k, v in serializer.validated_data.items() if k != "project"}
         if (
             "project" in serializer.validated_data
@@ -180,7 +174,6 @@ class ChannelViewSet(viewsets.ModelViewSet):
         )
 
     def perform_destroy(self, instance):
-        _require_manage(self.request.user, instance.project)
         notify.channel_delete(channel=instance, actor=self.request.user)
 
     @extend_schema(
@@ -198,7 +191,6 @@ class ChannelViewSet(viewsets.ModelViewSet):
     def test(self, request, pk=None):
         """Send a test message now and report what the remote end answered."""
         channel = self.get_object()
-        _require_manage(request.user, channel.project)
         outcome = notify.channel_send_test(channel=channel, actor=request.user)
         return Response(
             {"ok": outcome.kind == "sent", "code": outcome.code, "error": outcome.error}
@@ -212,6 +204,7 @@ class SubscriptionViewSet(viewsets.ModelViewSet):
 
     serializer_class = SubscriptionSerializer
     filterset_fields = ["project", "channel"]
+    permission_classes = with_defaults(ManagesNotifications)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -236,7 +229,7 @@ class SubscriptionViewSet(viewsets.ModelViewSet):
         project = data.get("project", instance.project if instance else None)
         if project is not None:
             project = project_get_for_user(self.request.user, pk=project.pk)
-        _require_manage(self.request.user, project)
+        self.check_object_permissions(self.request, project)
         if instance is not None and (channel != instance.channel or project != instance.project):
             notify.subscription_delete(subscription=instance, actor=self.request.user)
         return notify.subscription_save(
@@ -250,18 +243,16 @@ class SubscriptionViewSet(viewsets.ModelViewSet):
         project = _project_from(
             request, request.data.get("project") if hasattr(request.data, "get") else None
         )
-        _require_manage(request.user, project)
+        self.check_object_permissions(request, project)  # None: a site-wide subscription
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         subscription = self._save(serializer)
         return Response(self.get_serializer(subscription).data, status=status.HTTP_201_CREATED)
 
     def perform_update(self, serializer):
-        _require_manage(self.request.user, serializer.instance.project)
         serializer.instance = self._save(serializer, serializer.instance)
 
     def perform_destroy(self, instance):
-        _require_manage(self.request.user, instance.project)
         notify.subscription_delete(subscription=instance, actor=self.request.user)
 
 
@@ -280,6 +271,7 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = DeliverySerializer
     filterset_class = DeliveryFilter
+    permission_classes = with_defaults(ManagesNotifications)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -296,6 +288,5 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
         delivery = self.get_object()
-        _require_manage(request.user, delivery.project or delivery.channel.project)
         delivery = notify.delivery_retry(delivery=delivery, actor=request.user)
         return Response(DeliverySerializer(delivery).data)

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 
 from portal.api.filters import MAX_ID
+from portal.api.permissions import with_defaults
 
+from .api_permissions import CanEditProjectWork
 from .models import Project
-from .permissions import can_edit, project_get_for_user, projects_visible_to
+from .permissions import project_get_for_user, projects_visible_to
 
 
 def project_param(request) -> int | None:
@@ -52,12 +54,17 @@ class ProjectScopedMixin(AtomicWritesMixin):
     a create names its project and is authorised before the body is validated, so an id
     that exists elsewhere and one that does not look the same (404) to an outsider.
 
-    The checks hook into `initial()`, not into `create()`/`update()`: a mixin defining
-    those would give a read-only viewset routes it cannot serve (PUT on a retrospective
-    answered 500)."""
+    Writes are declared, not checked by hand: `CanEditProjectWork` (members, in the view's
+    `edit_refusal` words) judges every object `get_object()` fetches for a write (an update
+    or a POST action, before its body is validated) and the project a create or a bulk
+    action names, which the view hands to `check_object_permissions()`. A viewset that
+    deletes adds who may (`owners_only`). Creates and updates are authorised in
+    `initial()`, not in `create()`/`update()`: a mixin defining those would give a
+    read-only viewset routes it cannot serve (PUT on a retrospective answered 500)."""
 
     project_lookup = "project"
     edit_refusal = _("Viewers cannot change this project's work.")
+    permission_classes = with_defaults(CanEditProjectWork)
     # True: a create without `project` is refused before anything else is checked.
     # False: the serializer reports the missing project with the other field errors.
     project_required_upfront = True
@@ -70,18 +77,11 @@ class ProjectScopedMixin(AtomicWritesMixin):
         return qs.filter(**{f"{self.project_lookup}__in": self._visible().values("pk")})
 
     def get_object(self):
-        # update() authorises on the object before DRF fetches it again: fetch it once.
+        # An update is authorised in initial() (its object permissions run in get_object),
+        # before DRF's update() fetches it again: fetch and check it once.
         if getattr(self, "_object", None) is None:
             self._object = super().get_object()
         return self._object
-
-    def require_edit(self, project) -> None:
-        # Asked more than once per write (before validation and when saving): ask once.
-        allowed = self.__dict__.setdefault("_can_edit", {})
-        if project.pk not in allowed:
-            allowed[project.pk] = can_edit(self.request.user, project)
-        if not allowed[project.pk]:
-            raise PermissionDenied(self.edit_refusal)
 
     def project_of(self, obj) -> Project:
         """The project an object belongs to, along `project_lookup` (a retrospective's is
@@ -92,9 +92,10 @@ class ProjectScopedMixin(AtomicWritesMixin):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        # Authorise before validating: a viewer gets 403, never a list of field errors.
+        # Authorise before validating (and before the write's transaction opens): a viewer
+        # gets 403, never a list of field errors.
         if self.action in ("update", "partial_update"):
-            self.require_edit(self.project_of(self.get_object()))
+            self.get_object()
         elif self.action == "create":
             self._authorise_create(request)
 
@@ -112,12 +113,14 @@ class ProjectScopedMixin(AtomicWritesMixin):
         except (TypeError, ValueError):
             raise ValidationError({"project": [_("A project id is a whole number.")]}) from None
         self._project = project_get_for_user(request.user, pk=project_id)
-        self.require_edit(self._project)
+        self.check_object_permissions(request, self._project)
 
     def project_for_create(self, serializer):
         """The project authorised in create(), or the one the serializer resolved."""
-        project = self._project or project_get_for_user(
+        if self._project is not None:
+            return self._project
+        project = project_get_for_user(
             self.request.user, pk=serializer.validated_data["project"].pk
         )
-        self.require_edit(project)
+        self.check_object_permissions(self.request, project)
         return project

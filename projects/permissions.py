@@ -116,7 +116,9 @@ def project_get_for_user(
     except (Project.DoesNotExist, ValueError, TypeError):
         raise Http404("No such project") from None
     if user.is_staff:
-        project.my_role = Role.OWNER
+        # my_role is projects_visible_to's annotation; it cannot be declared on the model,
+        # as the django-stubs plugin then rejects that annotate() as a redefinition.
+        project.my_role = Role.OWNER  # type: ignore[attr-defined]
     allowed = (need != Role.MEMBER or can_edit(user, project)) and (
         need != Role.OWNER or can_admin(user, project)
     )

@@ -10,13 +10,15 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from portal.api.filters import BooleanFilter, IntegerFilter, PortalFilterSet
+from portal.api.permissions import RulePermission, with_defaults
 from portal.errors import ApplicationError
 from projects.api_params import ProjectScopedMixin, project_param
-from projects.permissions import can_admin, project_get_for_user, projects_visible_to
+from projects.api_permissions import owners_only
+from projects.permissions import can_edit, project_get_for_user, projects_visible_to
 
 from . import services
 from .models import Department, Kano, MoSCoW, Priority, Requirement, RequirementKPI, Status
@@ -56,6 +58,31 @@ class RequirementFilter(PortalFilterSet):
         return requirement_filter(queryset, {name: value})
 
 
+class AnswersKano(RulePermission):
+    """A Kano answer: anyone who sees the requirement answers for themselves (viewers too)
+    unless the project is archived; recording one collected outside the portal
+    (`respondent_name`) changes the project's work (`can_edit`, the view's refusal)."""
+
+    methods = frozenset({"POST"})
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        if not self.applies(request, view):
+            return True
+        project = obj.project  # a requirement's
+        if _on_behalf(request):
+            self.message = view.edit_refusal
+            return can_edit(request.user, project)
+        self.message = _("This project is archived.")
+        return not project.archived
+
+
+def _on_behalf(request) -> bool:
+    """Whether the answer names its respondent (as the serializer reads it: text, trimmed;
+    anything else it refuses with a 400 of its own)."""
+    name = request.data.get("respondent_name") if hasattr(request.data, "get") else None
+    return isinstance(name, str) and bool(name.strip())
+
+
 class RequirementViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
     """Requirements of the caller's projects. Members write, viewers read, owners delete.
 
@@ -66,6 +93,12 @@ class RequirementViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
     serializer_class = RequirementSerializer
     filterset_class = RequirementFilter
     edit_refusal = _("Viewers cannot change requirements.")
+    permission_classes = [
+        *ProjectScopedMixin.permission_classes,
+        owners_only(
+            _("Only project owners delete requirements; reject it instead."), methods={"DELETE"}
+        ),
+    ]
     project_required_upfront = False
     # "priority" sorts P0 first through `PRIORITY_ORDER` below, not alphabetically.
     ordering_fields = [
@@ -144,7 +177,6 @@ class RequirementViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
 
     def perform_update(self, serializer):
         requirement = serializer.instance
-        self.require_edit(requirement.project)
         changes = dict(serializer.validated_data)
         changes.pop("project", None)
         links = changes.pop("kpi_links", None)
@@ -158,15 +190,18 @@ class RequirementViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
         serializer.instance = self._fresh(requirement.pk)
 
     def perform_destroy(self, instance):
-        if not can_admin(self.request.user, instance.project):
-            raise PermissionDenied(_("Only project owners delete requirements; reject it instead."))
         services.requirement_delete(requirement=instance, actor=self.request.user)
 
     @extend_schema(methods=["GET"], responses=KanoResponseSerializer(many=True))
     @extend_schema(
         methods=["POST"], request=KanoResponseSerializer, responses={201: KanoResponseSerializer}
     )
-    @action(detail=True, methods=["get", "post"], url_path="kano-responses")
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="kano-responses",
+        permission_classes=with_defaults(AnswersKano),
+    )
     def kano_responses(self, request, pk=None):
         """GET the survey answers, with the verdict as `kano_survey`. POST
         `{functional, dysfunctional}` answers for yourself (again replaces your answer);
@@ -181,10 +216,6 @@ class RequirementViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
             return response
         serializer = KanoResponseSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        if serializer.validated_data.get("respondent_name"):
-            self.require_edit(requirement.project)
-        elif requirement.project.archived:
-            raise PermissionDenied(_("This project is archived."))
         answer = services.kano_response_record(
             requirement=requirement, actor=request.user, **serializer.validated_data
         )
@@ -205,7 +236,6 @@ class RequirementViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
         if request.method == "GET":
             page = self.paginate_queryset(requirement.comments.select_related("author"))
             return self.get_paginated_response(RequirementCommentSerializer(page, many=True).data)
-        self.require_edit(requirement.project)
         serializer = RequirementCommentSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         comment = services.requirement_comment_add(
@@ -227,13 +257,13 @@ class RequirementViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
         data = serializer.validated_data
         if data.get("ids") is not None:
             project = project_get_for_user(request.user, pk=data["project"])
-            self.require_edit(project)
+            self.check_object_permissions(request, project)
             ordered = services.requirements_reorder(
                 project=project, actor=request.user, ids=data["ids"]
             )
             return Response({"results": [{"id": r.pk, "rank": r.rank} for r in ordered]})
         requirement = self._visible(data["requirement"], "requirement")
-        self.require_edit(requirement.project)
+        self.check_object_permissions(request, requirement)
         neighbours = {}
         for name in ("after", "before"):
             if data.get(name) is not None:
@@ -253,7 +283,7 @@ class RequirementViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         project = project_get_for_user(request.user, pk=data["project"])
-        self.require_edit(project)
+        self.check_object_permissions(request, project)
         updated = services.requirements_bulk_update(
             project=project, actor=request.user, ids=data["ids"], changes=dict(data["changes"])
         )

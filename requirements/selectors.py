@@ -192,12 +192,14 @@ def triage_queue(*, project: Project) -> QuerySet:
 
 def requirement_phases(*, project: Project) -> list[int]:
     """The release phases the project's requirements use, in order (one query)."""
-    return sorted(
+    phases = (
         Requirement.objects.filter(project=project, phase__isnull=False)
         .order_by()  # the default ordering would put rank into the DISTINCT
         .values_list("phase", flat=True)
         .distinct()
     )
+    # The query already leaves out null phases; the check narrows the type.
+    return sorted(phase for phase in phases if phase is not None)
 
 
 def untriaged_count(*, project: Project) -> int:

@@ -199,6 +199,8 @@ def _bottom_rank(project: Project) -> int:
     if new is None:
         _renumber(project)
         new = rank_between(backlog.aggregate(m=Max("rank"))["m"], None)
+    # Renumbering leaves RANK_GAP below the last rank, which is far inside the range.
+    assert new is not None
     return new
 
 
@@ -208,6 +210,8 @@ def _top_rank(project: Project) -> int:
     if new is None:
         _renumber(project)
         new = rank_between(None, backlog.aggregate(m=Min("rank"))["m"])
+    # Renumbering starts the ranks at RANK_GAP, so there is room above the first.
+    assert new is not None
     return new
 
 
@@ -513,9 +517,10 @@ def _rank_near(project: Project, requirement: Requirement, anchors: dict) -> int
 
 def _renumber(project: Project, *, exclude: int | None = None) -> None:
     """Spread the backlog's ranks out again (rare: only when two neighbours touch)."""
-    rows = list(
-        Requirement.objects.filter(project=project).exclude(pk=exclude).order_by("rank", "id")
-    )
+    backlog = Requirement.objects.filter(project=project)
+    if exclude is not None:
+        backlog = backlog.exclude(pk=exclude)
+    rows = list(backlog.order_by("rank", "id"))
     for index, row in enumerate(rows, start=1):
         row.rank = index * RANK_GAP
     Requirement.objects.bulk_update(rows, ["rank"], batch_size=500)
@@ -580,15 +585,15 @@ def _kpi_links_save(
     """Create or update these links (one per KPI) and, with `replace`, drop the others.
     A fixed number of queries whatever the number of links. Returns (kept, removed)."""
     wanted: dict[int, tuple[Decimal, str]] = {}
-    for link in links:
-        kpi_id = getattr(link["kpi"], "pk", link["kpi"])
+    for given in links:
+        kpi_id = getattr(given["kpi"], "pk", given["kpi"])
         if not str(kpi_id).isdigit():
             raise ApplicationError(
                 _("Choose a KPI of this project or a company-wide KPI."), field="kpi"
             )
         wanted[int(kpi_id)] = (
-            _expected_change(link.get("expected_change")),
-            (link.get("note") or "").strip()[:200],
+            _expected_change(given.get("expected_change")),
+            (given.get("note") or "").strip()[:200],
         )
     KPI = apps.get_model("metrics", "KPI")
     kpis = {k.pk: k for k in KPI.objects.filter(pk__in=wanted)}
@@ -606,7 +611,8 @@ def _kpi_links_save(
             for link in RequirementKPI.objects.filter(requirement=requirement).select_related("kpi")
         }
     )
-    created, changed = [], []
+    created: list[RequirementKPI] = []
+    changed: list[RequirementKPI] = []
     for kpi_id, (change, note) in wanted.items():
         link = existing.get(kpi_id)
         if link is None:

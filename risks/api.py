@@ -11,15 +11,16 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from portal import clock
 from portal.api.filters import BooleanFilter, PortalFilterSet
 from portal.roles import Role
 from projects.api_params import ProjectScopedMixin, project_param
+from projects.api_permissions import owners_only
 from projects.models import WorkItem
-from projects.permissions import can_admin, project_get_for_user, projects_visible_to
+from projects.permissions import project_get_for_user, projects_visible_to
 from requirements.models import Requirement
 
 from . import services
@@ -62,6 +63,12 @@ class RiskViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
     serializer_class = RiskSerializer
     filterset_class = RiskFilter
     edit_refusal = _("Viewers cannot change risks.")
+    permission_classes = [
+        *ProjectScopedMixin.permission_classes,
+        owners_only(
+            _("Only project owners can delete risks; close it instead."), methods={"DELETE"}
+        ),
+    ]
     project_required_upfront = False
     ordering_fields = ["score", "number", "next_review_date", "updated_at", "probability", "impact"]
     ordering = ["-score", "number"]
@@ -91,7 +98,6 @@ class RiskViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
 
     def perform_update(self, serializer):
         risk = serializer.instance
-        self.require_edit(risk.project)
         changes = dict(serializer.validated_data)
         changes.pop("project", None)
         links = {k: changes.pop(k) for k in ("work_items", "requirements") if k in changes}
@@ -107,8 +113,6 @@ class RiskViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
         serializer.instance = updated
 
     def perform_destroy(self, instance):
-        if not can_admin(self.request.user, instance.project):
-            raise PermissionDenied(_("Only project owners can delete risks; close it instead."))
         services.risk_delete(risk=instance, actor=self.request.user)
 
     @extend_schema(responses=RiskHistorySerializer(many=True))
@@ -131,7 +135,6 @@ class RiskViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
         if request.method == "GET":
             page = self.paginate_queryset(risk.reviews.select_related("reviewer"))
             return self.get_paginated_response(RiskReviewSerializer(page, many=True).data)
-        self.require_edit(risk.project)
         serializer = RiskReviewSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         review = services.risk_review(risk=risk, actor=request.user, **serializer.validated_data)

@@ -334,7 +334,8 @@ def risks_flag_overdue_reviews(*, now=None) -> int:
     )
     for risk in candidates.iterator(chunk_size=500):
         today = risk.project.today()
-        if not risk.is_overdue(today):
+        # is_overdue is False without a review date; the check also tells the type checker.
+        if not risk.is_overdue(today) or risk.next_review_date is None:
             continue
         with transaction.atomic():
             event = emit(

@@ -180,7 +180,10 @@ def _message_for(channel: Channel, batch: list[Delivery]) -> Message:
     names = _project_names(batch)
     messages = [
         render(
-            d.event_name, d.payload, language=channel.language, project_name=names.get(d.project_id)
+            d.event_name,
+            d.payload,
+            language=channel.language,
+            project_name=names.get(d.project_id) if d.project_id is not None else None,
         )
         for d in batch
     ]

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "requirements",
     "risks",
     "metrics",
+    "website",  # the site's composition: root URLs, home page, seed_demo (imports every app)
 ]
 
 MIDDLEWARE = [
@@ -66,7 +67,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "portal.urls"
+ROOT_URLCONF = "website.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
 ASGI_APPLICATION = "portal.asgi.application"
 
@@ -107,7 +108,7 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "portal.User"
 LOGIN_URL = "portal:login"
-LOGIN_REDIRECT_URL = "portal:home"
+LOGIN_REDIRECT_URL = "website:home"
 LOGOUT_REDIRECT_URL = "portal:login"
 
 # --- Sign-in lockout (django-axes) -----------------------------------------------------

@@ -143,6 +143,13 @@ class WorkItem(models.Model):
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
+    # Not columns: the stand-up and board reads (projects.selectors.board, views_board) set
+    # these on the cards they return, for the templates. Declared only, so a card that did
+    # not come through them has no such attribute.
+    age_hours: float
+    in_progress_hours: float
+    aging: bool
+
     class Meta:
         verbose_name = _("work item")
         verbose_name_plural = _("work items")

@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from django.db.models import F, Q, QuerySet, Sum
 
@@ -31,6 +31,11 @@ from ..models import (
 )
 
 SWIMLANES = ("none", "assignee", "priority", "type")
+
+# Rows of the burndown's timeline: (at, points, after_start, change, item_id) of a scope
+# change and (at, item_id, to_category, story_points) of a column move.
+ScopeRow = tuple[datetime, int, bool, str, int]
+MoveRow = tuple[datetime, int, str, int | None]
 
 
 def board_columns(*, project: Project) -> list[WorkflowColumn]:
@@ -140,7 +145,12 @@ def project_cycle_p85_hours(*, project: Project, days: int = 90) -> float | None
     rows = WorkItem.objects.filter(
         project=project, done_at__gte=since, started_at__isnull=False
     ).values_list("started_at", "done_at")
-    hours = [(done - started).total_seconds() / 3600 for started, done in rows if done >= started]
+    # The query leaves out items without both times; the None checks narrow the types.
+    hours = [
+        (done - started).total_seconds() / 3600
+        for started, done in rows
+        if started is not None and done is not None and done >= started
+    ]
     return percentile(hours, 85)
 
 
@@ -186,21 +196,24 @@ def sprint_burndown(*, sprint: Sprint, today: date | None = None) -> list[Burndo
     )
     if sprint.closed_at:
         moves = moves.filter(at__lte=sprint.closed_at)
-    # One timeline: scope rows sort before moves at the same instant.
-    timeline = sorted(
-        [(at, 0, row) for row in scope_rows for at in [row[0]]]
-        + [(at, 1, row) for row in moves for at in [row[0]]],
-        key=lambda entry: (entry[0], entry[1]),
-    )
+    # One timeline: scope rows (kind 0) sort before moves (kind 1) at the same instant.
+    scope_entries: list[tuple[datetime, Literal[0], ScopeRow]] = [
+        (at, 0, row) for row in scope_rows for at in [row[0]]
+    ]
+    move_entries: list[tuple[datetime, Literal[1], MoveRow]] = [
+        (at, 1, row) for row in moves for at in [row[0]]
+    ]
+    timeline: list[tuple[datetime, Literal[0], ScopeRow] | tuple[datetime, Literal[1], MoveRow]]
+    timeline = sorted([*scope_entries, *move_entries], key=lambda entry: (entry[0], entry[1]))
     committed = 0
     in_sprint: dict[int, bool] = {}
     is_done: dict[int, bool] = {}
     scope_events: list[tuple[date, int]] = []
     done_events: list[tuple[date, int]] = []
-    for at, kind, row in timeline:
-        day = _local_day(at, tz)
-        if kind == 0:
-            _at, points, after_start, change, item_id = row
+    for entry in timeline:
+        day = _local_day(entry[0], tz)
+        if entry[1] == 0:  # the kind tells the row's shape
+            _at, points, after_start, change, item_id = entry[2]
             if not after_start:
                 committed += points
                 in_sprint[item_id] = True
@@ -217,10 +230,10 @@ def sprint_burndown(*, sprint: Sprint, today: date | None = None) -> list[Burndo
                 if is_done.get(item_id):
                     done_events.append((day, points))  # points is negative here
         else:
-            _at, item_id, category, points = row
+            _at, item_id, category, item_points = entry[2]
             now_done = category == ColumnCategory.DONE
             if in_sprint.get(item_id) and now_done != is_done.get(item_id, False):
-                done_events.append((day, (points or 0) if now_done else -(points or 0)))
+                done_events.append((day, (item_points or 0) if now_done else -(item_points or 0)))
             is_done[item_id] = now_done
     last = min(today, sprint.end) if sprint.state == SprintState.ACTIVE else sprint.end
     return burndown(
@@ -311,7 +324,7 @@ def standup(
         .order_by("-at")[:300]
     )
     for activity in moves:
-        person = people.get(activity.actor_id)
+        person = people.get(activity.actor_id) if activity.actor_id is not None else None
         if person is not None:
             person.moved.append(activity)
     for person in [*people.values(), unassigned]:

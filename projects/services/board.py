@@ -191,11 +191,15 @@ def _check_sprint(project: Project, sprint: Sprint | None) -> None:
 def _bottom_rank(column: WorkflowColumn, *, exclude: int | None = None) -> int:
     """Below the last card; a column whose ranks reached the end of the range is spread
     out again first (call under the project lock)."""
-    cards = WorkItem.objects.filter(column=column).exclude(pk=exclude)
+    cards = WorkItem.objects.filter(column=column)
+    if exclude is not None:
+        cards = cards.exclude(pk=exclude)
     new = rank_between(cards.aggregate(m=Max("rank"))["m"], None)
     if new is None:
         _renumber(column, exclude=exclude)
         new = rank_between(cards.aggregate(m=Max("rank"))["m"], None)
+    # Renumbering leaves RANK_GAP below the last rank, which is far inside the range.
+    assert new is not None
     return new
 
 
@@ -205,6 +209,8 @@ def _top_rank(column: WorkflowColumn) -> int:
     if new is None:
         _renumber(column, exclude=None)
         new = rank_between(None, cards.aggregate(m=Min("rank"))["m"])
+    # Renumbering starts the ranks at RANK_GAP, so there is room above the first.
+    assert new is not None
     return new
 
 
@@ -422,7 +428,7 @@ def work_item_delete(*, item: WorkItem, actor: Any) -> None:
     item = WorkItem.objects.select_related("project", "column", "sprint", "assignee").get(
         pk=item.pk
     )
-    if item.sprint_id and item.sprint.state == SprintState.ACTIVE:
+    if item.sprint is not None and item.sprint.state == SprintState.ACTIVE:
         # The scope row outlives the card (SET_NULL), so the burndown does not rewrite itself.
         SprintScopeChange.objects.create(
             sprint=item.sprint,
@@ -600,6 +606,8 @@ def _rank_for(item, column, *, before, after, rank) -> int:
         else:
             above, below = _rank_above(column, before.rank, exclude=item.pk), before.rank
         new = rank_between(above, below)
+        # Renumbering spaces the column's ranks RANK_GAP apart, so the neighbours no longer touch.
+        assert new is not None
     return new
 
 
@@ -619,9 +627,12 @@ def _rank_below(column, rank: int, *, exclude: int) -> int | None:
     )
 
 
-def _renumber(column, *, exclude: int) -> None:
+def _renumber(column, *, exclude: int | None) -> None:
     """Spread a column's ranks out again (rare: only when two neighbours touch)."""
-    items = list(WorkItem.objects.filter(column=column).exclude(pk=exclude).order_by("rank", "id"))
+    cards = WorkItem.objects.filter(column=column)
+    if exclude is not None:
+        cards = cards.exclude(pk=exclude)
+    items = list(cards.order_by("rank", "id"))
     for index, neighbour in enumerate(items, start=1):
         neighbour.rank = index * RANK_GAP
     WorkItem.objects.bulk_update(items, ["rank"], batch_size=500)

@@ -328,7 +328,7 @@ def retro_action_to_work_item(*, action: RetroItem, actor: Any) -> WorkItem:
     )
     if action.kind != RetroKind.ACTION:
         raise ApplicationError(_("Only action items become work items."), field="kind")
-    if action.work_item_id:
+    if action.work_item is not None:
         return action.work_item
     project = action.retrospective.sprint.project
     # The label and description become the project's data: written in its language (复盘

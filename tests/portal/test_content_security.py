@@ -199,7 +199,7 @@ def test_every_kind_of_response_carries_both_policies(client, project, member, u
 def test_the_permissions_policy_denies_device_features_but_lets_us_copy(client, project, member):
     client.force_login(member)
 
-    response = client.get(reverse("portal:home"))
+    response = client.get(reverse("website:home"))
 
     features = dict(
         item.split("=", 1) for item in response.headers["Permissions-Policy"].split(", ")
@@ -211,7 +211,7 @@ def test_the_permissions_policy_denies_device_features_but_lets_us_copy(client, 
 
 def test_htmx_is_configured_to_need_neither_eval_nor_inline_styles(client, project, member):
     client.force_login(member)
-    html = client.get(reverse("portal:home")).content.decode()
+    html = client.get(reverse("website:home")).content.decode()
 
     meta = re.search(r"<meta name=\"htmx-config\" content='([^']+)'>", html)
     config = json.loads(meta.group(1))

@@ -78,7 +78,7 @@ def li(db):
 def test_a_normal_sign_in_still_works(client, wang):
     response = sign_in(client, "wangfang", PASSWORD)
     assert response.status_code == 302
-    assert response["Location"] == reverse("portal:home")
+    assert response["Location"] == reverse("website:home")
     assert signed_in(client)
 
 

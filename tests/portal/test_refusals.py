@@ -82,7 +82,7 @@ def test_the_helper_without_a_reason_or_next_step_gives_the_general_one_and_home
     assert say(
         user, "Your role in this project does not allow this. Ask a project owner if you need it."
     ) in page_text(response)
-    assert next_links(response) == [(reverse("portal:home"), say(user, "Home"))]
+    assert next_links(response) == [(reverse("website:home"), say(user, "Home"))]
 
 
 def test_the_403_handler_keeps_a_refusals_reason_and_handles_a_plain_permission_denied(rf_user):
@@ -95,7 +95,7 @@ def test_the_403_handler_keeps_a_refusals_reason_and_handles_a_plain_permission_
     assert specific.status_code == general.status_code == 403
     assert "只有站点管理员可以。" in page_text(specific)
     assert next_links(specific) == [("/x/", "去 X")]
-    assert next_links(general) == [(reverse("portal:home"), say(user, "Home"))]
+    assert next_links(general) == [(reverse("website:home"), say(user, "Home"))]
 
 
 @pytest.fixture
@@ -140,7 +140,7 @@ def test_someone_who_owns_no_project_is_sent_home_from_the_site_notifications(
     client.force_login(member)
     response = client.get(reverse("portal:notifications"))
     assert response.status_code == 403
-    assert next_links(response) == [(reverse("portal:home"), say(member, "Home"))]
+    assert next_links(response) == [(reverse("website:home"), say(member, "Home"))]
 
 
 def test_the_anonymous_are_sent_to_the_portals_sign_in_not_the_admins(client):

@@ -99,9 +99,9 @@ def test_wrong_password_shows_an_error_and_does_not_sign_in(client, owner):
 def test_good_login_goes_home(client, owner):
     response = client.post(reverse("portal:login"), {"username": "owner", "password": PASSWORD})
     assert response.status_code == 302
-    assert response["Location"] == reverse("portal:home")
+    assert response["Location"] == reverse("website:home")
     assert signed_in(client)
-    home = client.get(reverse("portal:home"))
+    home = client.get(reverse("website:home"))
     assert home.status_code == 200
     assert "王芳" in home.content.decode()
 
@@ -112,14 +112,14 @@ def test_login_follows_a_local_next_but_not_an_offsite_one(client, owner):
     assert response["Location"] == "/projects/"
     client.logout()
     response = client.post(reverse("portal:login"), {**data, "next": "https://evil.example.com/"})
-    assert response["Location"] == reverse("portal:home")
+    assert response["Location"] == reverse("website:home")
 
 
 def test_login_page_sends_a_signed_in_user_home(client, owner):
     client.force_login(owner)
     response = client.get(reverse("portal:login"))
     assert response.status_code == 302
-    assert response["Location"] == reverse("portal:home")
+    assert response["Location"] == reverse("website:home")
 
 
 def test_logout_is_post_only(client, owner):
@@ -133,11 +133,11 @@ def test_logout_is_post_only(client, owner):
     assert response.status_code == 302
     assert response["Location"] == reverse("portal:login")
     assert not signed_in(client)
-    assert client.get(reverse("portal:home")).status_code == 302
+    assert client.get(reverse("website:home")).status_code == 302
 
 
 def test_home_needs_sign_in(client, db):
-    response = client.get(reverse("portal:home"))
+    response = client.get(reverse("website:home"))
     assert response.status_code == 302
     assert response["Location"] == f"{reverse('portal:login')}?next=/"
 
@@ -152,7 +152,7 @@ def test_home_shows_my_projects_and_their_activity_only(client, project, owner, 
     add_member(secret, UserFactory(username="insider", display_name="知情人"), Role.MEMBER)
     client.force_login(member)
     # When he opens the home page
-    response = client.get(reverse("portal:home"))
+    response = client.get(reverse("website:home"))
     html = response.content.decode()
     # Then he sees MALL as his project, with his role
     cards = find_all(html, "a", **{"class": "card"})
@@ -169,7 +169,7 @@ def test_home_shows_my_projects_and_their_activity_only(client, project, owner, 
 
 def test_home_for_someone_without_projects(client, outsider, project):
     client.force_login(outsider)
-    html = client.get(reverse("portal:home")).content.decode()
+    html = client.get(reverse("website:home")).content.decode()
     assert not find_all(html, "a", **{"class": "card"})
     assert "母婴电商" not in html
     assert "MALL" not in html
@@ -212,7 +212,7 @@ def test_profile_change_is_saved_and_pages_turn_english(client, owner):
         "Europe/London",
     )
     # and every page is now in English, her new name in the top bar
-    home = client.get(reverse("portal:home"))
+    home = client.get(reverse("website:home"))
     assert html_lang(home) == "en"
     assert "Fang Wang" in home.content.decode()
 
@@ -257,7 +257,7 @@ def test_set_language_saves_a_signed_in_users_choice(client, owner):
     # e.g. in another browser, without the cookie
     other = type(client)()
     other.force_login(owner)
-    assert html_lang(other.get(reverse("portal:home"))) == "en"
+    assert html_lang(other.get(reverse("website:home"))) == "en"
 
 
 def test_set_language_for_anonymous_sets_the_cookie(client, db):

@@ -20,7 +20,7 @@ def waiting(project, owner):
 def test_a_member_sees_how_many_requirements_wait_for_triage(client, waiting, member):
     client.force_login(member)
 
-    page = client.get(reverse("portal:home")).content.decode()
+    page = client.get(reverse("website:home")).content.decode()
 
     link = reverse("requirements:triage", args=[waiting.key])
     assert f'href="{link}"' in page
@@ -32,7 +32,7 @@ def test_a_member_sees_how_many_requirements_wait_for_triage(client, waiting, me
 def test_a_viewer_is_not_asked_to_triage(client, waiting, viewer):
     client.force_login(viewer)
 
-    page = client.get(reverse("portal:home")).content.decode()
+    page = client.get(reverse("website:home")).content.decode()
 
     assert "data-to-triage" not in page
 
@@ -40,4 +40,4 @@ def test_a_viewer_is_not_asked_to_triage(client, waiting, viewer):
 def test_nothing_to_triage_shows_no_panel(client, project, member):
     client.force_login(member)
 
-    assert "data-to-triage" not in client.get(reverse("portal:home")).content.decode()
+    assert "data-to-triage" not in client.get(reverse("website:home")).content.decode()

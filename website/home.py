@@ -49,7 +49,7 @@ def home(request: HttpRequest):
     quarter = f"{today.year}-Q{(today.month - 1) // 3 + 1}"
     return render(
         request,
-        "portal/home.html",
+        "website/home.html",
         {
             "projects": projects,
             "activity": list(activity_for_user(user=user)[:15]),

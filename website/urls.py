@@ -32,6 +32,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("", include("website.urls_website")),
     path("", include("portal.urls_portal")),
     path("projects/", include("projects.urls")),
     path("projects/<str:key>/risks/", include("risks.urls")),

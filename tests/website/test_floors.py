@@ -1,0 +1,92 @@
+"""The apps stand on floors (issue #14): each may depend only on the floors below it.
+
+Python imports are checked by import-linter (`lint-imports` in `make test`, contract in
+pyproject.toml). These tests hold the references import-linter cannot see to the same
+floors: model relations by string ("projects.Project"), `apps.get_model(...)` lookups and
+migration dependencies. The relations that still point upward are listed by name; a new
+one fails, and so does a listed one that has gone (take it off the list).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from django.apps import apps
+from django.db.migrations.loader import MigrationLoader
+
+# Lowest first. `website` is the site's composition (root URLs, home, seed_demo).
+FLOORS = ["portal", "projects", "requirements", "risks", "metrics", "website"]
+ROOT = Path(__file__).resolve().parents[2]
+
+# Upward relations that predate the floors, to be moved down (issue #14): the project
+# belongs on the ground floor with accounts and activity, the requirement ↔ work-item
+# link to requirements, the requirement ↔ KPI link to metrics.
+KNOWN_UPWARD_RELATIONS = {
+    "portal.Activity.project -> projects.Project",
+    "portal.Channel.project -> projects.Project",
+    "portal.Delivery.project -> projects.Project",
+    "portal.Event.project -> projects.Project",
+    "portal.Subscription.project -> projects.Project",
+    "projects.WorkItem.requirement -> requirements.Requirement",
+    "requirements.RequirementKPI.kpi -> metrics.KPI",
+}
+KNOWN_UPWARD_LOOKUPS = {
+    "requirements/csv_io.py -> metrics",
+    "requirements/services.py -> metrics",
+    "requirements/demo.py -> metrics",
+    "requirements/forms.py -> metrics",
+}
+# The migrations that create the relations above depend on their targets' apps.
+KNOWN_UPWARD_MIGRATIONS = {
+    "portal -> projects",
+    "projects -> requirements",
+    "requirements -> metrics",
+}
+
+
+def _floor(label: str) -> int:
+    return FLOORS.index(label)
+
+
+def test_model_relations_point_only_down_or_across_the_same_app():
+    upward = set()
+    for model in apps.get_models():
+        source = model._meta.app_label
+        if source not in FLOORS:
+            continue
+        for field in model._meta.get_fields():
+            if not (field.is_relation and field.concrete) or field.related_model is None:
+                continue
+            target = field.related_model._meta.app_label
+            if target in FLOORS and _floor(target) > _floor(source):
+                upward.add(
+                    f"{source}.{model.__name__}.{field.name} -> "
+                    f"{target}.{field.related_model.__name__}"
+                )
+    assert upward == KNOWN_UPWARD_RELATIONS
+
+
+def test_no_model_is_looked_up_by_name_from_a_floor_below_it():
+    lookup = re.compile(r"""apps\.get_model\(\s*["'](\w+)["']""")
+    upward = set()
+    for app in FLOORS:
+        for path in (ROOT / app).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            for target in lookup.findall(path.read_text(encoding="utf-8")):
+                if target in FLOORS and _floor(target) > _floor(app):
+                    upward.add(f"{path.relative_to(ROOT)} -> {target}")
+    assert upward == KNOWN_UPWARD_LOOKUPS
+
+
+def test_migrations_depend_only_on_floors_below():
+    graph = MigrationLoader(None, ignore_no_migrations=True).graph
+    upward = set()
+    for app, _name in graph.nodes:
+        if app not in FLOORS:
+            continue
+        for parent_app, _parent in graph.node_map[(app, _name)].parents:
+            if parent_app in FLOORS and _floor(parent_app) > _floor(app):
+                upward.add(f"{app} -> {parent_app}")
+    assert upward == KNOWN_UPWARD_MIGRATIONS
