@@ -54,7 +54,8 @@
           recount(board);
           if (evt.from !== evt.to) {
             const age = card.querySelector("[data-age]");
-            if (age) age.textContent = "0h";
+            // Just entered its column: "0 hours" in the page's language (from the server).
+            if (age) age.textContent = board.dataset.ageZero;
           }
           htmx.ajax("POST", board.dataset.moveUrl, { values: values, swap: "none" }).then(() => {});
         },
@@ -72,7 +73,7 @@
     if (board && evt.detail.requestConfig && evt.detail.requestConfig.path === board.dataset.moveUrl) {
       // Already reported by board-move-refused; a network failure lands here too.
       if (!evt.detail.xhr.getResponseHeader("HX-Trigger")) {
-        toast(evt.detail.xhr.responseText || "Move failed");
+        toast(board.dataset.moveFailed);
         reload(board);
       }
     }
