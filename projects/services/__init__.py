@@ -1,15 +1,12 @@
 """Writes for projects, the board and sprints. Re-exported so callers use `services.x`."""
 
-from .board import (  # noqa: F401
+from .columns import (  # noqa: F401
     column_create,
     column_delete,
     column_update,
     columns_create_default,
     columns_reorder,
-    work_item_create,
-    work_item_delete,
-    work_item_move,
-    work_item_update,
+    lock_project,
 )
 from .project import (  # noqa: F401
     PROJECT_EDITABLE_FIELDS,
@@ -28,4 +25,10 @@ from .sprint import (  # noqa: F401
     sprint_start,
     sprint_update,
     standup_note_save,
+)
+from .work_items import (  # noqa: F401
+    work_item_create,
+    work_item_delete,
+    work_item_move,
+    work_item_update,
 )

@@ -17,7 +17,7 @@ from portal.errors import ApplicationError
 from portal.roles import Role
 
 from ..models import Membership, PhaseChange, Project
-from .board import columns_create_default
+from .columns import columns_create_default
 
 User = get_user_model()
 

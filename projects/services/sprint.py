@@ -30,7 +30,8 @@ from ..models import (
     StandupNote,
     WorkItem,
 )
-from .board import _check_assignee, lock_project, work_item_create
+from .columns import lock_project
+from .work_items import _check_assignee, work_item_create
 
 
 def _check_dates(project: Project, start: date, end: date, *, exclude: int | None = None) -> None:

@@ -17,6 +17,7 @@ from metrics import services
 from metrics.models import KPI, CheckIn, KeyResult, KPIDataPoint, Objective
 from portal import clock
 from portal.models import Activity, Event
+from tests.metrics.factories import KeyResultFactory, KPIFactory, ObjectiveFactory
 from tests.projects.factories import add_member, make_project
 
 pytestmark = pytest.mark.django_db
@@ -72,7 +73,7 @@ def everyone(owner, member, viewer, outsider, staff):
 @pytest.fixture
 def company_kpi(staff):
     """GMV, company-wide, in CNY, target ¥1,000,000."""
-    return services.kpi_create(
+    return KPIFactory(
         actor=staff, name="GMV", code="gmv", unit="money", currency="CNY", target=D("1000000")
     )
 
@@ -80,7 +81,7 @@ def company_kpi(staff):
 @pytest.fixture
 def project_kpi(project, member):
     """MALL's 退货率, lower is better, target 5 %."""
-    return services.kpi_create(
+    return KPIFactory(
         actor=member,
         project=project,
         name="退货率",
@@ -93,19 +94,19 @@ def project_kpi(project, member):
 
 @pytest.fixture
 def company_objective(staff):
-    return services.objective_create(actor=staff, title="提升会员活跃度", period="2026-Q4")
+    return ObjectiveFactory(actor=staff, title="提升会员活跃度", period="2026-Q4")
 
 
 @pytest.fixture
 def project_objective(project, member):
-    return services.objective_create(
+    return ObjectiveFactory(
         actor=member, project=project, title="双十一转化率提升", period="2026-Q4"
     )
 
 
 @pytest.fixture
 def company_kr(company_objective, staff):
-    return services.key_result_create(
+    return KeyResultFactory(
         objective=company_objective,
         actor=staff,
         title="DAU 15 万",
@@ -116,7 +117,7 @@ def company_kr(company_objective, staff):
 
 @pytest.fixture
 def project_kr(project_objective, member):
-    return services.key_result_create(
+    return KeyResultFactory(
         objective=project_objective,
         actor=member,
         title="下单转化 3.5%",

@@ -20,6 +20,7 @@ from metrics import services
 from metrics.models import CheckIn, KeyResult, KPIDataPoint, Objective
 from portal import clock
 from portal.models import Activity
+from tests.metrics.factories import KeyResultFactory, ObjectiveFactory
 from tests.projects.db_faults import deletes_refused
 
 pytestmark = pytest.mark.django_db
@@ -58,10 +59,10 @@ def pages_render(user, objective_id: int | None = None) -> list[int]:
 
 @pytest.fixture
 def mall_objective(project, member):
-    objective = services.objective_create(
+    objective = ObjectiveFactory(
         actor=member, project=project, title="双十一转化率提升", period="2026-Q4"
     )
-    kr = services.key_result_create(
+    kr = KeyResultFactory(
         objective=objective, actor=member, title="下单转化 3.5%", start=D(3), target=D("3.5")
     )
     services.check_in_add(key_result=kr, actor=member, value=D("3.2"), confidence=7)

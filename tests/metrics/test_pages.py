@@ -22,6 +22,7 @@ from metrics import services
 from metrics.models import KPI, CheckIn, KeyResult, KPIDataPoint, Objective
 from portal import clock
 from portal.models import Activity
+from tests.metrics.factories import KPIFactory, ObjectiveFactory
 from tests.projects.factories import make_project
 
 pytestmark = pytest.mark.django_db
@@ -135,7 +136,7 @@ def everyone(owner, member, viewer, outsider, staff):
 
 @pytest.fixture
 def company_gmv(staff):
-    kpi = services.kpi_create(
+    kpi = KPIFactory(
         actor=staff,
         name="GMV 成交总额",
         code="gmv",
@@ -151,7 +152,7 @@ def company_gmv(staff):
 
 @pytest.fixture
 def mall_return_rate(project, member):
-    kpi = services.kpi_create(
+    kpi = KPIFactory(
         actor=member,
         project=project,
         name="退货率",
@@ -666,7 +667,7 @@ def test_a_bad_objective_is_refused_beside_its_field(staff, field, value):
 
 @pytest.fixture
 def mall_objective(project, member):
-    return services.objective_create(
+    return ObjectiveFactory(
         actor=member, project=project, title="双十一转化率提升", period="2026-Q4"
     )
 

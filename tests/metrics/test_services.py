@@ -17,6 +17,7 @@ from metrics.selectors import objectives_for
 from portal import clock
 from portal.errors import ApplicationError
 from portal.models import Activity, Event
+from tests.metrics.factories import KeyResultFactory, KPIFactory, ObjectiveFactory
 from tests.projects.factories import make_project
 
 pytestmark = pytest.mark.django_db
@@ -51,7 +52,7 @@ def red_events(kpi) -> list[dict]:
 @pytest.fixture
 def return_rate(project, member):
     """退货率 of MALL: lower is better, target 5 %."""
-    return services.kpi_create(
+    return KPIFactory(
         actor=member,
         project=project,
         name="退货率",
@@ -65,7 +66,7 @@ def return_rate(project, member):
 @pytest.fixture
 def gmv(project, member):
     """GMV of MALL in CNY, target ¥1,000,000 a day."""
-    return services.kpi_create(
+    return KPIFactory(
         actor=member,
         project=project,
         name="GMV",
@@ -453,7 +454,7 @@ def test_applying_templates_again_adds_only_the_missing_ones(project, member):
 
 @pytest.fixture
 def objective(project, member):
-    return services.objective_create(
+    return ObjectiveFactory(
         actor=member, project=project, title="大促期间提升转化", period="2026-Q4"
     )
 
@@ -527,7 +528,7 @@ def test_a_key_result_links_only_a_kpi_of_its_project_or_the_company(objective, 
 @pytest.fixture
 def manual_kr(objective, member):
     """DAU from 100k to 150k, updated by check-ins."""
-    return services.key_result_create(
+    return KeyResultFactory(
         objective=objective, actor=member, title="DAU 达到 15 万", start=D(100000), target=D(150000)
     )
 

@@ -6,10 +6,11 @@ import zoneinfo
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from metrics.models import KPI, DailyReport, KPIDataPoint
+from metrics.models import KPI, DailyReport
 from metrics.reports import daily_report_generate
 from portal import clock
 from portal.events import emit
+from tests.metrics.factories import KPIDataPointFactory
 
 REPORT_DAY = date(2026, 12, 8)
 
@@ -33,8 +34,8 @@ def report_with_every_unit(project, day: date = REPORT_DAY) -> DailyReport:
             direction=direction,
             target=Decimal(target),
         )
-        KPIDataPoint.objects.create(kpi=kpi, date=day, value=Decimal(value))
-        KPIDataPoint.objects.create(kpi=kpi, date=day - timedelta(days=1), value=Decimal(before))
+        KPIDataPointFactory(kpi=kpi, date=day, value=Decimal(value))
+        KPIDataPointFactory(kpi=kpi, date=day - timedelta(days=1), value=Decimal(before))
     noon = datetime.combine(day, time(12), tzinfo=zoneinfo.ZoneInfo(project.timezone))
     with clock.frozen_at(noon):
         emit(

@@ -15,14 +15,15 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from metrics import services as metric_services
-from metrics.models import KPI, DailyReport, KPIDataPoint, ProjectSnapshot
+from metrics.models import KPI, DailyReport, ProjectSnapshot
 from metrics.snapshots import snapshots_backfill
 from portal import clock
 from portal.roles import Role
 from projects import services
 from risks import services as risk_services
+from tests.metrics.factories import KPIDataPointFactory
 from tests.portal.factories import UserFactory
-from tests.projects.factories import add_member, make_project
+from tests.projects.factories import WorkItemFactory, add_member, make_project
 
 pytestmark = pytest.mark.django_db
 
@@ -45,10 +46,7 @@ def columns(project):
 def finished(project, title, created, started, done, **fields):
     """An item created, started and done at the given moments."""
     _todo, progress, done_column = columns(project)
-    with clock.frozen_at(created):
-        item = services.work_item_create(
-            project=project, actor=project.owner, title=title, **fields
-        )
+    item = WorkItemFactory(project=project, title=title, when=created, **fields)
     with clock.frozen_at(started):
         services.work_item_move(item=item, column=progress, actor=project.owner)
     with clock.frozen_at(done):
@@ -305,7 +303,7 @@ def _project_with_history(owner, key: str, size: int):
         services.sprint_start(sprint=running, actor=owner)
     for k in range(max(size // 3, 1)):
         kpi = KPI.objects.create(project=project, name=f"指标 {k}", code=f"kpi_{k}", unit="count")
-        KPIDataPoint.objects.create(kpi=kpi, date=date(2026, 3, 9), value=Decimal(k))
+        KPIDataPointFactory(kpi=kpi, date=date(2026, 3, 9), value=Decimal(k))
     with clock.frozen_at(NOW):
         snapshots_backfill(days=size, projects=[project])
     DailyReport.objects.create(project=project, date=date(2026, 3, 9), content={})
@@ -375,7 +373,7 @@ def _portfolio(owner, reader, count: int, first: int):
             )
         ProjectSnapshot.objects.create(project=project, date=date(2026, 3, 9), throughput_7d=n)
     kpi = KPI.objects.create(name=f"GMV {first}", code=f"gmv_{first}", unit="money", currency="USD")
-    KPIDataPoint.objects.create(kpi=kpi, date=date(2026, 3, 9), value=Decimal(100))
+    KPIDataPointFactory(kpi=kpi, date=date(2026, 3, 9), value=Decimal(100))
 
 
 def test_the_executive_dashboard_costs_the_same_for_2_and_30_projects(

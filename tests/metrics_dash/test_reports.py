@@ -9,13 +9,14 @@ from decimal import Decimal
 
 import pytest
 
-from metrics.models import KPI, DailyReport, KPIDataPoint
+from metrics.models import KPI, DailyReport
 from metrics.reports import daily_report_generate, daily_reports_generate
 from portal import clock
 from portal.models import Event
 from portal.notifications.models import Channel, Delivery, Subscription
 from projects import services
 from risks import services as risk_services
+from tests.metrics.factories import KPIDataPointFactory
 from tests.projects.factories import make_project
 
 pytestmark = pytest.mark.django_db
@@ -110,12 +111,12 @@ def tenth(project):
         direction="higher",
         target=Decimal("3.0"),
     )
-    KPIDataPoint.objects.create(kpi=conversion, date=date(2026, 3, 9), value=Decimal("2.9"))
-    KPIDataPoint.objects.create(kpi=conversion, date=DAY, value=Decimal("3.2"))
+    KPIDataPointFactory(kpi=conversion, date=date(2026, 3, 9), value=Decimal("2.9"))
+    KPIDataPointFactory(kpi=conversion, date=DAY, value=Decimal("3.2"))
     basket = KPI.objects.create(
         project=project, name="客单价", code="aov", unit="money", currency="CNY"
     )
-    KPIDataPoint.objects.create(kpi=basket, date=date(2026, 3, 1), value=Decimal("88"))
+    KPIDataPointFactory(kpi=basket, date=date(2026, 3, 1), value=Decimal("88"))
     return project
 
 

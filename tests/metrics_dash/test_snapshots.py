@@ -26,7 +26,7 @@ from portal import clock
 from projects import services
 from projects.models import ColumnChange, WorkItem
 from risks import services as risk_services
-from tests.projects.factories import make_project
+from tests.projects.factories import WorkItemFactory, make_project
 
 pytestmark = pytest.mark.django_db
 
@@ -43,11 +43,6 @@ def board(project):
     """The default columns: to do, in progress, in review, testing, done."""
     todo, progress, review, _testing, done = project.columns.order_by("order")
     return {"todo": todo, "progress": progress, "review": review, "done": done}
-
-
-def create(project, when, **fields):
-    with clock.frozen_at(when):
-        return services.work_item_create(project=project, actor=project.owner, **fields)
 
 
 def move(item, column, when):
@@ -78,20 +73,24 @@ def history(project):
     Risks: R1 (4 × 5 = 20) opened 03 10:00 and closed 08 16:00; R2 (2 × 3 = 6) opened 04 11:00.
     """
     c = board(project)
-    a = create(project, at(2, 9), title="购物车结算", type="story")
-    b = create(project, at(2, 9), title="会员积分", type="story")
-    d = create(project, at(2, 9), title="订单导出", type="task", due_date=date(2026, 3, 5))
+    a = WorkItemFactory(project=project, when=at(2, 9), title="购物车结算", type="story")
+    b = WorkItemFactory(project=project, when=at(2, 9), title="会员积分", type="story")
+    d = WorkItemFactory(
+        project=project, when=at(2, 9), title="订单导出", type="task", due_date=date(2026, 3, 5)
+    )
     move(a, c["progress"], at(3, 9))
     move(d, c["progress"], at(3, 9))
-    cc = create(project, at(3, 10), title="优惠券校验", type="task", due_date=date(2026, 3, 6))
+    cc = WorkItemFactory(
+        project=project, when=at(3, 10), title="优惠券校验", type="task", due_date=date(2026, 3, 6)
+    )
     move(cc, c["progress"], at(3, 12))
     move(a, c["done"], at(5, 9))
     move(b, c["progress"], at(5, 9))
     move(cc, c["done"], at(6, 12))
-    e = create(project, at(6, 15), title="支付回调丢单", type="bug")
+    e = WorkItemFactory(project=project, when=at(6, 15), title="支付回调丢单", type="bug")
     move(d, c["done"], at(7, 9))
     move(e, c["review"], at(8, 10))
-    create(project, at(8, 11), title="直播带货入口", type="story")
+    WorkItemFactory(project=project, when=at(8, 11), title="直播带货入口", type="story")
     move(b, c["done"], at(9, 21))
     with clock.frozen_at(at(3, 10)):
         r1 = risk_services.risk_create(
@@ -259,7 +258,9 @@ def test_backfill_command_for_one_project(history, owner):
 
 def _done_at_1730_utc(project):
     c = board(project)
-    item = create(project, datetime(2026, 3, 10, 8, tzinfo=UTC), title="首页改版")
+    item = WorkItemFactory(
+        project=project, when=datetime(2026, 3, 10, 8, tzinfo=UTC), title="首页改版"
+    )
     move(item, c["progress"], datetime(2026, 3, 10, 9, tzinfo=UTC))
     move(item, c["done"], datetime(2026, 3, 10, 17, 30, tzinfo=UTC))
     return item
@@ -297,7 +298,9 @@ def test_the_nightly_run_snapshots_each_project_on_its_own_today(owner):
 
 def test_on_time_means_done_by_the_end_of_the_due_date_in_the_projects_zone(project):
     c = board(project)
-    late = create(project, at(9, 10), title="发票抬头", type="task", due_date=date(2026, 3, 10))
+    late = WorkItemFactory(
+        project=project, when=at(9, 10), title="发票抬头", type="task", due_date=date(2026, 3, 10)
+    )
     move(late, c["progress"], at(9, 11))
     move(late, c["done"], at(11, 2))  # 10 March 18:00 UTC, but the 11th in Shanghai
 

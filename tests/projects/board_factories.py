@@ -2,12 +2,12 @@
 
 Everything here writes as a person would (services, so activity rows, column history
 and scope changes exist), except `bulk_items`, which inserts thousands of cards in one
-statement for the query-budget tests.
+statement for the query-budget tests. `make_item` and `make_sprint` are the short forms
+of `WorkItemFactory` and `SprintFactory` (tests/projects/factories.py).
 """
 
 from __future__ import annotations
 
-import itertools
 import zoneinfo
 from datetime import date, datetime, time, timedelta
 
@@ -17,6 +17,7 @@ from portal import clock
 from projects import services
 from projects.calculations import RANK_GAP
 from projects.models import ColumnCategory, Project, Sprint, WorkflowColumn, WorkItem
+from tests.projects.factories import SprintFactory, WorkItemFactory
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 
@@ -41,14 +42,9 @@ def make_item(
     project: Project, actor, title: str | None = None, *, when=None, **kwargs
 ) -> WorkItem:
     """A card created through `work_item_create` (optionally at a pinned time)."""
-    title = title or f"卡片 {next(_titles)}"
-    if when is None:
-        return services.work_item_create(project=project, actor=actor, title=title, **kwargs)
-    with clock.frozen_at(when):
-        return services.work_item_create(project=project, actor=actor, title=title, **kwargs)
-
-
-_titles = itertools.count(1)
+    if title:
+        kwargs["title"] = title
+    return WorkItemFactory(project=project, actor=actor, when=when, **kwargs)
 
 
 def move(item: WorkItem, to: WorkflowColumn | str, actor, *, when=None, **kwargs) -> WorkItem:
@@ -60,9 +56,6 @@ def move(item: WorkItem, to: WorkflowColumn | str, actor, *, when=None, **kwargs
         return services.work_item_move(item=item, column=to, actor=actor, **kwargs)
 
 
-_sprint_numbers = itertools.count(1)
-
-
 def make_sprint(
     project: Project,
     actor,
@@ -72,15 +65,14 @@ def make_sprint(
     name: str | None = None,
     goal: str = "",
 ) -> Sprint:
-    start = start or project.today()
-    return services.sprint_create(
+    """A planned sprint created through `sprint_create`, `weeks` long from `start` (today)."""
+    given = {"start": start, "name": name}
+    return SprintFactory(
         project=project,
         actor=actor,
-        name=name or f"Sprint {next(_sprint_numbers)}",
-        start=start,
-        # The end date is the sprint's last day: 2 weeks from a Monday end on a Sunday.
-        end=start + timedelta(weeks=weeks, days=-1),
+        weeks=weeks,
         goal=goal,
+        **{k: v for k, v in given.items() if v},
     )
 
 

@@ -12,13 +12,14 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from metrics import services as metrics_services
 from portal.models import Activity, Event
 from projects.services import work_item_create, work_item_move
 from requirements import services
 from requirements.models import KanoResponse, Requirement, RequirementComment, RequirementKPI
 from tests.conftest import api_as
+from tests.metrics.factories import KPIFactory
 from tests.projects.factories import add_member, make_project
+from tests.requirements.factories import make_requirement
 
 pytestmark = pytest.mark.django_db
 
@@ -48,19 +49,6 @@ def reorder_url() -> str:
 
 def bulk_url() -> str:
     return reverse("api:requirement-bulk")
-
-
-def make_requirement(project, title, *, actor=None, **fields):
-    """A requirement written through the real service, at the bottom of the backlog."""
-    return services.requirement_create(
-        project=project, actor=actor or project.owner, title=title, **fields
-    )
-
-
-def make_kpi(actor, *, project=None, name, code, unit="percent", **fields):
-    return metrics_services.kpi_create(
-        actor=actor, project=project, name=name, code=code, unit=unit, **fields
-    )
 
 
 def finish(item, actor):
@@ -134,26 +122,28 @@ def other_project(owner):
 @pytest.fixture
 def kpi(project, owner):
     """MALL's 下单转化率 (percent)."""
-    return make_kpi(owner, project=project, name="下单转化率", code="conversion_rate")
+    return KPIFactory(actor=owner, project=project, name="下单转化率", code="conversion_rate")
 
 
 @pytest.fixture
 def company_kpi(staff):
     """Company-wide GMV in CNY."""
-    return make_kpi(staff, name="GMV", code="gmv", unit="money", currency="CNY")
+    return KPIFactory(actor=staff, name="GMV", code="gmv", unit="money", currency="CNY")
 
 
 @pytest.fixture
 def foreign_kpi(other_project, owner):
     """PAY's own KPI, which MALL's requirements may not target."""
-    return make_kpi(owner, project=other_project, name="支付成功率", code="pay_success_rate")
+    return KPIFactory(
+        actor=owner, project=other_project, name="支付成功率", code="pay_success_rate"
+    )
 
 
 @pytest.fixture
 def requirement(project, member, viewer):
     """MALL-R1, new and untriaged; the member and viewer exist too."""
     return make_requirement(
-        project, "商品详情页支持短视频", requester="运营-小张", source_department="operations"
+        project, title="商品详情页支持短视频", requester="运营-小张", source_department="operations"
     )
 
 
@@ -206,8 +196,8 @@ def test_create_answers_201_with_key_status_and_scores(project, member):
 
 
 def test_create_puts_the_requirement_at_the_bottom_of_the_backlog(project, member):
-    make_requirement(project, "商品详情页支持短视频")
-    make_requirement(project, "会员积分抵现")
+    make_requirement(project, title="商品详情页支持短视频")
+    make_requirement(project, title="会员积分抵现")
     client = api_as(member)
 
     response = client.post(list_url(), new_body(project), format="json")
@@ -270,7 +260,7 @@ def test_retrieve_shows_the_survey_verdict_work_items_and_target_kpis(
 ):
     requirement = make_requirement(
         project,
-        "会员积分抵现",
+        title="会员积分抵现",
         kano="attractive",
         kpi_links=[
             {"kpi": kpi.pk, "expected_change": Decimal("2")},
@@ -671,10 +661,10 @@ def backlog(project, other_project, owner, member):
     """Six MALL requirements in rank order R1…R6, and PAY requirements that never show
     under ?project=MALL (the member belongs to both projects)."""
     add_member(other_project, member)
-    make_requirement(project, "商品详情页支持短视频", tags=["大促"], phase=1)
+    make_requirement(project, title="商品详情页支持短视频", tags=["大促"], phase=1)
     make_requirement(
         project,
-        "购物车凑单推荐",
+        title="购物车凑单推荐",
         status="triaged",
         moscow="must",
         priority="P1",
@@ -692,7 +682,7 @@ def backlog(project, other_project, owner, member):
     )
     make_requirement(
         project,
-        "会员积分抵现",
+        title="会员积分抵现",
         status="planned",
         moscow="should",
         priority="P0",
@@ -709,7 +699,7 @@ def backlog(project, other_project, owner, member):
     )
     make_requirement(
         project,
-        "订单导出 Excel",
+        title="订单导出 Excel",
         description="财务对账用",
         status="done",
         moscow="could",
@@ -723,7 +713,7 @@ def backlog(project, other_project, owner, member):
     )
     make_requirement(
         project,
-        "小程序直播带货",
+        title="小程序直播带货",
         status="rejected",
         rejection_reason="不在本期范围",
         moscow="wont",
@@ -735,7 +725,7 @@ def backlog(project, other_project, owner, member):
     )
     make_requirement(
         project,
-        "支付失败自动重试",
+        title="支付失败自动重试",
         status="in_progress",
         moscow="must",
         priority="P0",
@@ -751,7 +741,7 @@ def backlog(project, other_project, owner, member):
         job_size=5,
     )
     for title in ("凑单算法", "大促压测", "对账"):
-        make_requirement(other_project, title, tags=["大促"])
+        make_requirement(other_project, title=title, tags=["大促"])
 
 
 FILTER_CASES = [
@@ -857,7 +847,7 @@ def test_list_unknown_choice_in_a_filter_is_400_on_that_filter(project, member):
 
 def test_list_is_paginated(project, member):
     for n in range(3):
-        make_requirement(project, f"需求 {n}")
+        make_requirement(project, title=f"需求 {n}")
 
     response = api_as(member).get(list_url(), {"project": project.pk, "page_size": 2})
 
@@ -1017,7 +1007,7 @@ def test_an_outsider_cannot_answer(requirement, outsider):
 @pytest.fixture
 def five(project, member):
     """MALL-R1…R5 in that order."""
-    return [make_requirement(project, f"需求 {n}") for n in range(1, 6)]
+    return [make_requirement(project, title=f"需求 {n}") for n in range(1, 6)]
 
 
 def test_move_below_another(project, five, member):
@@ -1114,7 +1104,7 @@ def test_reorder_with_an_id_of_another_project_is_an_ids_error(
     project, other_project, five, member
 ):
     add_member(other_project, member)
-    foreign = make_requirement(other_project, "支付路由")
+    foreign = make_requirement(other_project, title="支付路由")
     client = api_as(member)
     before = written()
 
@@ -1167,7 +1157,7 @@ def test_reorder_with_neither_is_400_and_ids_need_a_project(project, five, membe
 
 def test_move_next_to_a_requirement_of_another_project_is_400(project, other_project, five, member):
     add_member(other_project, member)
-    foreign = make_requirement(other_project, "支付路由")
+    foreign = make_requirement(other_project, title="支付路由")
     before = written()
 
     response = api_as(member).post(
@@ -1235,8 +1225,8 @@ def test_bulk_changes_every_listed_requirement(project, five, member):
 
 
 def test_bulk_add_tags_keeps_each_requirements_own(project, member):
-    first = make_requirement(project, "需求 A", tags=["大促"])
-    second = make_requirement(project, "需求 B")
+    first = make_requirement(project, title="需求 A", tags=["大促"])
+    second = make_requirement(project, title="需求 B")
 
     response = api_as(member).post(
         bulk_url(),
@@ -1273,7 +1263,7 @@ def test_bulk_is_all_or_nothing(project, five, owner, member):
 
 def test_bulk_with_an_id_of_another_project_changes_nothing(project, other_project, five, member):
     add_member(other_project, member)
-    foreign = make_requirement(other_project, "支付路由")
+    foreign = make_requirement(other_project, title="支付路由")
     before = written()
 
     response = api_as(member).post(
@@ -1346,7 +1336,7 @@ def populate(project, count, *, people, kpis):
     for n in range(count):
         requirement = make_requirement(
             project,
-            f"批量需求 {n}",
+            title=f"批量需求 {n}",
             kpi_links=[{"kpi": k.pk, "expected_change": Decimal(n % 7 + 1)} for k in kpis],
             reach=100 * (n + 1),
             impact=Decimal("1"),
@@ -1425,7 +1415,7 @@ def test_detail_query_budget(
 
 
 def test_kano_responses_query_budget(project, people, member, django_assert_max_num_queries):
-    requirement = make_requirement(project, "问卷")
+    requirement = make_requirement(project, title="问卷")
     for n in range(20):
         services.kano_response_record(
             requirement=requirement,
@@ -1554,7 +1544,7 @@ def test_update_of_a_requirement_with_many_target_kpis_query_budget(
         services.requirement_kpi_link(
             requirement=requirement,
             actor=member,
-            kpi=make_kpi(staff, name=f"指标 {n}", code=f"kpi_{n}"),
+            kpi=KPIFactory(actor=staff, name=f"指标 {n}", code=f"kpi_{n}"),
             expected_change=Decimal(n + 1),
         )
 
@@ -1567,7 +1557,7 @@ def test_update_of_a_requirement_with_many_target_kpis_query_budget(
 
 
 def test_reorder_query_budget_does_not_grow(project, member, django_assert_max_num_queries):
-    rows = [make_requirement(project, f"需求 {n}") for n in range(40)]
+    rows = [make_requirement(project, title=f"需求 {n}") for n in range(40)]
     client = api_as(member)
 
     with django_assert_max_num_queries(WRITE_BUDGET):

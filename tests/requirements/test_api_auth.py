@@ -16,6 +16,7 @@ from requirements.models import KanoResponse, Requirement, RequirementComment, R
 from tests.conftest import api_as
 from tests.portal.factories import UserFactory
 from tests.projects.factories import add_member, make_project
+from tests.requirements.factories import make_requirement
 
 pytestmark = pytest.mark.django_db
 
@@ -48,10 +49,6 @@ def user_for(request, who):
     return None if who == "anonymous" else request.getfixturevalue(who)
 
 
-def make_requirement(project, title, **fields):
-    return services.requirement_create(project=project, actor=project.owner, title=title, **fields)
-
-
 def written() -> dict[str, object]:
     return {
         "requirements": list(
@@ -79,7 +76,7 @@ def everyone(owner, member, viewer, outsider, staff):
 @pytest.fixture
 def requirement(project, everyone):
     """MALL-R1, new, with one comment and one survey answer by the owner."""
-    requirement = make_requirement(project, "商品详情页支持短视频")
+    requirement = make_requirement(project, title="商品详情页支持短视频")
     services.requirement_comment_add(
         requirement=requirement, actor=project.owner, body="先做安卓端"
     )
@@ -95,7 +92,7 @@ def requirement(project, everyone):
 @pytest.fixture
 def second(project, requirement):
     """MALL-R2, below MALL-R1."""
-    return make_requirement(project, "购物车凑单推荐")
+    return make_requirement(project, title="购物车凑单推荐")
 
 
 READ = {"owner": 200, "member": 200, "viewer": 200, "outsider": 404, "anonymous": 401}
@@ -120,7 +117,7 @@ def test_list_without_project_shows_only_the_callers_projects(
     request, project, requirement, owner, who, count
 ):
     other = make_project(owner=owner, key="PAY")
-    make_requirement(other, "支付路由")
+    make_requirement(other, title="支付路由")
 
     response = api_as(user_for(request, who)).get(list_url())
 
@@ -129,7 +126,7 @@ def test_list_without_project_shows_only_the_callers_projects(
 
 
 def test_staff_see_every_project(project, requirement, owner, staff):
-    make_requirement(make_project(owner=owner, key="PAY"), "支付路由")
+    make_requirement(make_project(owner=owner, key="PAY"), title="支付路由")
 
     response = api_as(staff).get(list_url())
 

@@ -24,14 +24,15 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
-from metrics import services as metrics_services
 from portal.errors import ApplicationError
 from portal.models import Activity
-from requirements import csv_io, services
+from requirements import csv_io
 from requirements.models import Kano, MoSCoW, Requirement, RequirementKPI, Status
 from requirements.selectors import requirement_backlog
+from tests.metrics.factories import KPIFactory
 from tests.portal.factories import UserFactory
 from tests.projects.factories import make_project
+from tests.requirements.factories import make_requirement
 
 pytestmark = pytest.mark.django_db
 
@@ -62,28 +63,6 @@ COMPARED = [
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def kpi(code: str, *, project=None, actor=None, unit: str = "percent"):
-    extra = {"currency": "CNY"} if unit == "money" else {}
-    return metrics_services.kpi_create(
-        actor=actor or (project.owner if project else None),
-        project=project,
-        name=code.replace("_", " ").title(),
-        code=code,
-        unit=unit,
-        **extra,
-    )
-
-
-def requirement(project, title: str, *, kpis=(), **fields) -> Requirement:
-    return services.requirement_create(
-        project=project,
-        actor=project.owner,
-        title=title,
-        kpi_links=[{"kpi": k, "expected_change": change} for k, change in kpis],
-        **fields,
-    )
 
 
 def snapshot(project) -> list[tuple]:
@@ -123,28 +102,29 @@ def where(plan) -> list[tuple[int, str]]:
 
 @pytest.fixture
 def gmv(db):
-    return kpi("gmv", unit="money", actor=UserFactory(username="kpi-admin", is_staff=True))
+    admin = UserFactory(username="kpi-admin", is_staff=True)
+    return KPIFactory(actor=admin, code="gmv", name="Gmv", unit="money")
 
 
 @pytest.fixture
 def conversion(project):
-    return kpi("conversion_rate", project=project)
+    return KPIFactory(project=project, code="conversion_rate", name="Conversion Rate")
 
 
 @pytest.fixture
 def target(owner):
     """Another project of the same PM, with its own conversion-rate KPI."""
     other = make_project(owner=owner, key="SHOP", name="小程序商城")
-    kpi("conversion_rate", project=other)
+    KPIFactory(project=other, code="conversion_rate", name="Conversion Rate")
     return other
 
 
 @pytest.fixture
 def backlog(project, gmv, conversion):
     """A backlog with every kind of requirement, not in creation order."""
-    first = requirement(
+    first = make_requirement(
         project,
-        "支付宝一键支付",
+        title="支付宝一键支付",
         description='支持花呗分期，"免密"支付。\n\n- 回归测试\n- 灰度 10%',
         status=Status.IN_PROGRESS,
         moscow=MoSCoW.MUST,
@@ -163,11 +143,14 @@ def backlog(project, gmv, conversion):
         time_criticality=8,
         risk_reduction=3,
         job_size=5,
-        kpis=[(conversion, Decimal("2")), (gmv, Decimal("50000"))],
+        kpi_links=[
+            {"kpi": conversion, "expected_change": Decimal("2")},
+            {"kpi": gmv, "expected_change": Decimal("50000")},
+        ],
     )
-    requirement(
+    make_requirement(
         project,
-        '=HYPERLINK("http://evil")',
+        title='=HYPERLINK("http://evil")',
         description="- starts like a list",
         status=Status.TRIAGED,
         moscow=MoSCoW.SHOULD,
@@ -178,20 +161,24 @@ def backlog(project, gmv, conversion):
         reach=0,
         confidence=0,
         effort=Decimal("0.5"),
-        kpis=[(gmv, Decimal("-5000.50"))],
+        kpi_links=[{"kpi": gmv, "expected_change": Decimal("-5000.50")}],
     )
-    requirement(
+    make_requirement(
         project,
-        "商品详情页视频",
+        title="商品详情页视频",
         status=Status.REJECTED,
         rejection_reason="带宽成本太高, 下季度再议",
         source_department="marketing",
         tags=["内容"],
     )
-    requirement(
-        project, "Order export, with commas", status=Status.DONE, moscow="could", priority="P3"
+    make_requirement(
+        project,
+        title="Order export, with commas",
+        status=Status.DONE,
+        moscow="could",
+        priority="P3",
     )
-    top = requirement(project, "新人礼包", position="top", tags=["增长"])
+    top = make_requirement(project, title="新人礼包", position="top", tags=["增长"])
     assert requirement_backlog(project=project)[0] == top
     assert first.rice_score is not None
     return project
@@ -236,7 +223,7 @@ def test_round_trip_through_the_pages(client, backlog, target, owner):
 
 
 def test_imported_rows_go_below_the_existing_backlog(project, target, member):
-    requirement(target, "已有需求")
+    make_requirement(target, title="已有需求")
     plan = csv_io.parse_backlog_csv(to_csv([{"title": "甲"}, {"title": "乙"}]), project=target)
 
     csv_io.import_backlog(project=target, actor=member, plan=plan)
@@ -305,9 +292,9 @@ def test_filtered_export_holds_only_the_filtered_rows(client, backlog, member):
 
 
 def test_filtered_export_by_tag_matches_whole_tags(client, project, member):
-    requirement(project, "两个标签", tags=["x", "y"])
-    requirement(project, "相近标签", tags=["xy"])
-    requirement(project, "普通标签", tags=["x"])
+    make_requirement(project, title="两个标签", tags=["x", "y"])
+    make_requirement(project, title="相近标签", tags=["xy"])
+    make_requirement(project, title="普通标签", tags=["x"])
     client.force_login(member)
 
     response = client.get(reverse("requirements:export_csv", args=[project.key]), {"tag": "x"})
@@ -341,12 +328,17 @@ def test_export_costs_the_same_queries_for_more_rows(client, project, member, gm
     client.force_login(member)
     url = reverse("requirements:export_csv", args=[project.key])
     for n in range(3):
-        requirement(project, f"需求 {n}", kpis=[(gmv, 1)])
+        make_requirement(project, title=f"需求 {n}", kpi_links=[{"kpi": gmv, "expected_change": 1}])
     client.get(url)  # warm the session and caches
     with CaptureQueriesContext(connection) as few:
         client.get(url)
     for n in range(30):
-        requirement(project, f"更多需求 {n}", tags=["x"], kpis=[(gmv, 2)])
+        make_requirement(
+            project,
+            title=f"更多需求 {n}",
+            tags=["x"],
+            kpi_links=[{"kpi": gmv, "expected_change": 2}],
+        )
     with CaptureQueriesContext(connection) as many:
         response = client.get(url)
 
@@ -521,7 +513,7 @@ COLUMNS = ["title", *[c for c in csv_io.COLUMNS if c != "title"]]
 
 @pytest.mark.parametrize(("cells", "column"), BAD_CELLS, ids=lambda v: str(v)[:40])
 def test_each_bad_cell_is_reported_and_nothing_imported(project, member, gmv, cells, column):
-    kpi("other_kpi", project=make_project(key="ELSE"))
+    KPIFactory(project=make_project(key="ELSE"), code="other_kpi", name="Other Kpi")
     rows = [
         {"title": "好的一行", "priority": "P1"},
         {"title": "有问题的一行", "description": "说明", **cells},

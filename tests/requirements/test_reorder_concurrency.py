@@ -30,13 +30,13 @@ def _hold_the_project_lock_a_moment(monkeypatch):
     """Keep each backlog writer a moment between taking the project lock and reading the
     backlog, so the writers really overlap: without the lock they would all read the same
     ranks and overwrite each other."""
-    real_lock = services._lock
+    real_lock = services.common._lock
 
     def lock_and_linger(project):
         real_lock(project)
         time.sleep(0.2)
 
-    monkeypatch.setattr(services, "_lock", lock_and_linger)
+    monkeypatch.setattr(services.common, "_lock", lock_and_linger)
 
 
 def run_at_once(*jobs, names=None):
@@ -252,7 +252,7 @@ def test_concurrent_creates_get_distinct_numbers(project, owner, member):
     assert_consistent(project, {"已有", *(f"并发 {n}" for n in range(4))})
 
 
-# Writers that take the project lock first (services._lock), then write requirement rows.
+# Writers that take the project lock first (services.common._lock), then write requirement rows.
 def _bulk_edit(project, owner, requirement, _other):
     services.requirements_bulk_update(
         project=project, actor=owner, ids=[requirement.pk], changes={"priority": "P1"}
@@ -286,7 +286,7 @@ def test_an_edit_during_a_backlog_write_on_the_same_requirement_both_succeed(
     requirement = triaged(project, title="拼团", priority="P2")
     other = triaged(project, title="砍价", priority="P2")
     writer_has_the_project = threading.Event()
-    real_lock = services._lock
+    real_lock = services.common._lock
 
     def lock_then_pause(locked_project):
         # Widen the window between the backlog writer's project lock and its row writes so
@@ -296,7 +296,7 @@ def test_an_edit_during_a_backlog_write_on_the_same_requirement_both_succeed(
             writer_has_the_project.set()
             time.sleep(1.0)
 
-    monkeypatch.setattr(services, "_lock", lock_then_pause)
+    monkeypatch.setattr(services.common, "_lock", lock_then_pause)
 
     def other_edit():
         assert writer_has_the_project.wait(timeout=5)

@@ -18,7 +18,6 @@ from django.test.html import Element, parse_html
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from metrics import services as metrics_services
 from portal.models import Activity
 from projects import services as project_services
 from projects.models import WorkItem
@@ -32,6 +31,7 @@ from requirements.models import (
     RequirementKPI,
 )
 from requirements.views import PAGE_SIZE
+from tests.metrics.factories import KPIFactory
 from tests.portal.factories import UserFactory
 from tests.projects.factories import add_member, make_project
 from tests.requirements.factories import backlog_keys, make_requirement, triaged
@@ -167,13 +167,6 @@ def state() -> tuple:
     )
 
 
-def kpi(actor, code: str, *, project=None, unit: str = "percent", name: str | None = None):
-    extra = {"currency": "CNY"} if unit == "money" else {}
-    return metrics_services.kpi_create(
-        actor=actor, project=project, name=name or code, code=code, unit=unit, **extra
-    )
-
-
 def answer(requirement, who, functional: str, dysfunctional: str, name: str = ""):
     return services.kano_response_record(
         requirement=requirement,
@@ -189,13 +182,13 @@ def answer(requirement, who, functional: str, dysfunctional: str, name: str = ""
 
 @pytest.fixture
 def gmv(project, owner):
-    return kpi(owner, "gmv", project=project, unit="money", name="GMV")
+    return KPIFactory(actor=owner, project=project, code="gmv", unit="money", name="GMV")
 
 
 @pytest.fixture
 def conversion(owner):
     """A company-wide KPI: every project may aim at it."""
-    return kpi(owner, "conversion_rate", name="转化率")
+    return KPIFactory(actor=owner, code="conversion_rate", name="转化率")
 
 
 @pytest.fixture
@@ -1360,7 +1353,7 @@ def test_detail_without_scores_says_what_is_missing(client, backlog, member):
 
 
 def test_link_a_kpi_from_the_detail_page(client, backlog, member, owner):
-    dau = kpi(owner, "dau", project=backlog[0].project, unit="count", name="日活")
+    dau = KPIFactory(actor=owner, project=backlog[0].project, code="dau", unit="count", name="日活")
     client.force_login(member)
 
     response = client.post(
@@ -1388,7 +1381,7 @@ def test_link_a_kpi_from_the_detail_page(client, backlog, member, owner):
 )
 def test_a_bad_kpi_link_is_a_field_error(client, backlog, member, owner, gmv, field, data):
     other = make_project(owner=owner, key="SHOP")
-    foreign = kpi(owner, "gmv", project=other, unit="money", name="别处 GMV")
+    foreign = KPIFactory(actor=owner, project=other, code="gmv", unit="money", name="别处 GMV")
     data = {k: {"FOREIGN": str(foreign.pk), "GMV": str(gmv.pk)}.get(v, v) for k, v in data.items()}
     client.force_login(member)
     before = state()

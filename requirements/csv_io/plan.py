@@ -1,13 +1,4 @@
-"""A backlog as a CSV file, and a CSV file as a backlog.
-
-The file is the backlog's interchange format: stable machine column names, values as
-codes, UTF-8 with a BOM so Excel shows Chinese text. An import checks every row first
-(`parse_backlog_csv`, which writes nothing) and only then creates the rows through
-`requirement_create`, in file order at the bottom of the backlog, so exporting a backlog
-and importing the file into another project gives the same backlog. Keys and scores in
-the file are ignored: the target project numbers its own requirements and the services
-recompute the scores from their inputs.
-"""
+"""A CSV file read into an import plan: every row checked, nothing written."""
 
 from __future__ import annotations
 
@@ -15,7 +6,7 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -24,116 +15,28 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from portal.errors import ApplicationError
-from portal.exports import Cell, csv_text, unescape_formula
-from portal.models import Department
+from portal.exports import unescape_formula
 from projects.models import Project
 
-from . import scoring, services
-from .models import Kano, MoSCoW, Priority, Requirement, RequirementKPI, Status, phase_label
-
-COLUMNS = [
-    "key",
-    "title",
-    "description",
-    "status",
-    "rejection_reason",
-    "moscow",
-    "kano",
-    "priority",
-    "phase",
-    "tags",
-    "source_department",
-    "requester",
-    "target_date",
-    "reach",
-    "impact",
-    "confidence",
-    "effort",
-    "business_value",
-    "time_criticality",
-    "risk_reduction",
-    "job_size",
-    "rice_score",
-    "wsjf_score",
-    "target_kpis",
-]
-# In the export for the reader; an import renumbers and recomputes them.
-IGNORED_COLUMNS = {"key", "rice_score", "wsjf_score"}
-WSJF_FIELDS = ("business_value", "time_criticality", "risk_reduction", "job_size")
-MAX_ROWS = 5000
-MAX_BYTES = 2 * 1024 * 1024
-_CHOICES = {
-    "status": Status,
-    "moscow": MoSCoW,
-    "kano": Kano,
-    "priority": Priority,
-    "source_department": Department,
-}
-# ASCII digits only (fullmatch): "²" is a digit to str.isdigit but not to int().
-_DIGITS = re.compile(r"[0-9]+")
-_DATE = re.compile(r"([0-9]{4})[-/]([0-9]{1,2})[-/]([0-9]{1,2})")
-_UNSIGNED = re.compile(r"[0-9]+(?:\.[0-9]+)?")
-_SIGNED = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
-
-
-# ---------------------------------------------------------------- export
-
-
-def _decimal(value: Decimal | None) -> Decimal | None:
-    """0.50 → 0.5, 3.00 → 3, 100.00 → 100: the file shows what was typed."""
-    return None if value is None else Decimal(value).normalize()
-
-
-def target_kpis_text(links: Iterable[RequirementKPI]) -> str:
-    """ "conversion_rate:+2.00; gmv:+50000.00": each KPI code with its signed expected change."""
-    return "; ".join(f"{link.kpi.code}:{link.expected_change:+}" for link in links)
-
-
-def _export_row(requirement: Requirement) -> list[Cell]:
-    # Text that starts like a formula gets an apostrophe (portal.exports); the import
-    # takes it off again, so the round trip keeps the text.
-    return [
-        requirement.key,
-        requirement.title,
-        requirement.description,
-        requirement.status,
-        requirement.rejection_reason,
-        requirement.moscow,
-        requirement.kano,
-        requirement.priority,
-        requirement.phase,
-        ", ".join(requirement.tags),
-        requirement.source_department,
-        requirement.requester,
-        requirement.target_date,
-        requirement.reach,
-        _decimal(requirement.impact),
-        requirement.confidence,
-        _decimal(requirement.effort),
-        *(getattr(requirement, name) for name in WSJF_FIELDS),
-        requirement.rice_score,
-        requirement.wsjf_score,
-        target_kpis_text(requirement.kpi_links.all()),
-    ]
-
-
-def backlog_rows(requirements: Iterable[Requirement]) -> Iterator[list[Cell]]:
-    """The rows under COLUMNS, in the order given. Pass the backlog selector's queryset:
-    it brings the project and the KPI links along."""
-    return (_export_row(requirement) for requirement in requirements)
-
-
-def backlog_csv(requirements: Iterable[Requirement]) -> str:
-    """The requirements as CSV text (BOM first), in the order given."""
-    return csv_text(COLUMNS, backlog_rows(requirements))
-
+from .. import scoring, services
+from ..models import Requirement, RequirementKPI, Status, phase_label
+from .columns import (
+    _CHOICES,
+    _DATE,
+    _DIGITS,
+    _SIGNED,
+    _UNSIGNED,
+    COLUMNS,
+    IGNORED_COLUMNS,
+    MAX_BYTES,
+    MAX_ROWS,
+    WSJF_FIELDS,
+)
 
 # ---------------------------------------------------------------- import: the plan
 
@@ -582,54 +485,3 @@ def parse_backlog_csv(text: str, *, project: Project) -> ImportPlan:
         rows=rows,
         warnings=warnings,
     )
-
-
-# ---------------------------------------------------------------- import: the writes
-
-
-@transaction.atomic
-def import_backlog(
-    *, project: Project, actor: Any, plan: ImportPlan, valid_only: bool = False
-) -> list[Requirement]:
-    """Create the plan's requirements at the bottom of the backlog, in file order, with
-    their KPI links: all of them or none. With rows in error, nothing is imported unless
-    `valid_only`, which imports the good rows and skips the others."""
-    if plan.project_id != project.pk:
-        raise ValueError("the plan was checked against another project")
-    if plan.errors and not valid_only:
-        raise ApplicationError(
-            ngettext(
-                "%(count)s row has errors. Nothing was imported.",
-                "%(count)s rows have errors. Nothing was imported.",
-                plan.invalid_count,
-            )
-            % {"count": plan.invalid_count}
-        )
-    rows = plan.valid_rows
-    if not rows:
-        raise ApplicationError(_("No row can be imported."))
-    created = []
-    for row in rows:
-        try:
-            created.append(
-                services.requirement_create(
-                    project=project,
-                    actor=actor,
-                    title=row.title,
-                    kpi_links=row.kpi_links,
-                    **row.fields,
-                )
-            )
-        except ApplicationError as exc:
-            # Checked a moment ago, so something changed since (a KPI deleted, the
-            # project archived): the whole import rolls back and says where it stopped.
-            raise ApplicationError(
-                _("Row %(row)s: %(message)s. Nothing was imported.")
-                % {"row": row.row, "message": exc.message.rstrip(".。")}
-            ) from exc
-        except ValidationError as exc:
-            raise ApplicationError(
-                _("Row %(row)s: %(message)s. Nothing was imported.")
-                % {"row": row.row, "message": "; ".join(exc.messages).rstrip(".。")}
-            ) from exc
-    return created
