@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from portal import clock
+from projects.models import Sprint, SprintState, WorkItem
+from projects.permissions import projects_visible_to
+from projects.selectors.board import sprint_progress
+from risks.models import ACTIVE_STATUSES, Risk
 
 from .calculations import (
     elapsed_fraction,
@@ -18,7 +22,8 @@ from .calculations import (
     objective_progress,
     track_status,
 )
-from .models import KPI, KeyResult, KPIDataPoint, Objective
+from .engineering import days_figure
+from .models import KPI, DailyReport, KeyResult, KPIDataPoint, Objective, ProjectSnapshot
 from .permissions import kpis_visible_to, objectives_visible_to
 
 
@@ -148,3 +153,81 @@ def key_result_with_progress(kr: KeyResult) -> KeyResult:
     kr.progress = kr_progress(kr.start, kr.target, current)
     kr.status = track_status(kr.progress, elapsed_fraction(kr.objective.period, clock.now().date()))
     return kr
+
+
+# ---------------------------------------------------------------- dashboards
+
+
+def dashboard_snapshots(*, project: Any, days: int = 90) -> list[ProjectSnapshot]:
+    """The project's daily snapshots of the last `days` days (its local days), oldest first."""
+    since = project.today() - timedelta(days=days)
+    return list(ProjectSnapshot.objects.filter(project=project, date__gt=since).order_by("date"))
+
+
+def done_items_since(
+    *, project: Any, since: datetime
+) -> list[tuple[int, str, datetime | None, datetime | None]]:
+    """(number, title, started, done) of the items finished since `since`, oldest first:
+    the cycle-time scatter's points."""
+    return list(
+        WorkItem.objects.filter(project=project, done_at__gte=since, started_at__isnull=False)
+        .order_by("done_at")
+        .values_list("number", "title", "started_at", "done_at")
+    )
+
+
+def latest_daily_report(*, project: Any) -> DailyReport | None:
+    return DailyReport.objects.filter(project=project).order_by("-date").first()
+
+
+def daily_report_dates(*, project: Any, limit: int = 30) -> list[date]:
+    """The days of the project's latest reports, newest first (the report page's picker)."""
+    return list(
+        DailyReport.objects.filter(project=project)
+        .order_by("-date")
+        .values_list("date", flat=True)[:limit]
+    )
+
+
+def portfolio_projects(*, user: Any) -> list[Any]:
+    """The live projects the person may see, by name, each with its open high and critical
+    risks, its latest throughput and cycle time P85 (days, as the project dashboard shows
+    it), and its running sprint with the sprint's progress. Four queries in all."""
+    latest = ProjectSnapshot.objects.filter(project=OuterRef("pk")).order_by("-date")
+    # Rows for the template: each project also carries its sprint and figures (set below).
+    projects: list[Any] = list(
+        projects_visible_to(user)
+        .filter(archived=False)
+        .select_related("owner")
+        .annotate(
+            open_high=Count(
+                "risks",
+                filter=Q(risks__status__in=ACTIVE_STATUSES, risks__level__in=["high", "critical"]),
+                distinct=True,
+            ),
+            latest_throughput=Subquery(latest.values("throughput_7d")[:1]),
+            latest_cycle=Subquery(latest.values("cycle_p85_hours")[:1]),
+        )
+        .order_by("name")
+    )
+    sprints = {
+        s.project_id: s
+        for s in Sprint.objects.filter(
+            project_id__in=[p.pk for p in projects], state=SprintState.ACTIVE
+        )
+    }
+    progress = sprint_progress(sprints=sprints.values())
+    for project in projects:
+        project.sprint = sprints.get(project.pk)
+        project.sprint_percent = progress[project.sprint.pk].percent if project.sprint else None
+        project.cycle_p85_days = days_figure(project.latest_cycle)
+    return projects
+
+
+def top_risks(*, project_ids: list[int], limit: int = 8) -> list[Any]:
+    """The live risks of these projects, highest score first, then the most overdue review."""
+    return list(
+        Risk.objects.filter(project_id__in=project_ids, status__in=ACTIVE_STATUSES)
+        .select_related("project", "owner")
+        .order_by("-score", "next_review_date")[:limit]
+    )

@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -18,22 +17,30 @@ from django.utils.translation import gettext as _
 from portal import clock, formatting
 from portal.models import Department
 from portal.validators import parse_date_in_range
-from projects.models import Sprint, SprintState, WorkItem
-from projects.permissions import project_get_for_user, projects_visible_to
+from projects.permissions import project_get_for_user
 from projects.selectors.board import (
+    active_sprint,
     burndown_points,
     sprint_burndown,
-    sprint_progress,
     velocity_history,
 )
 from projects.tabs import tabs_for
-from risks.models import ACTIVE_STATUSES, Risk
 
 from .calculations import kpi_status, valid_period
 from .currency import Rates, to_reporting_currency
 from .engineering import BY_CODE, days_figure, engineering_figure
 from .models import DailyReport, ProjectSnapshot, Source
-from .selectors import kpi_list, objectives_for, with_tiles
+from .selectors import (
+    daily_report_dates,
+    dashboard_snapshots,
+    done_items_since,
+    kpi_list,
+    latest_daily_report,
+    objectives_for,
+    portfolio_projects,
+    top_risks,
+    with_tiles,
+)
 
 
 @dataclass
@@ -115,20 +122,10 @@ def _number(value: Decimal | None) -> float | None:
 @login_required
 def project_dashboard_view(request, key: str):
     project = project_get_for_user(request.user, key=key)
-    today = project.today()
     zone = zoneinfo.ZoneInfo(project.timezone)
-    snapshots = list(
-        ProjectSnapshot.objects.filter(
-            project=project, date__gt=today - timedelta(days=90)
-        ).order_by("date")
-    )
-    since = clock.now() - timedelta(days=90)
-    done = list(
-        WorkItem.objects.filter(project=project, done_at__gte=since, started_at__isnull=False)
-        .order_by("done_at")
-        .values_list("number", "title", "started_at", "done_at")
-    )
-    active = project.sprints.filter(state=SprintState.ACTIVE).first()
+    snapshots = dashboard_snapshots(project=project, days=90)
+    done = done_items_since(project=project, since=clock.now() - timedelta(days=90))
+    active = active_sprint(project=project)
     burn = sprint_burndown(sprint=active) if active else []
     history = velocity_history(project=project)
     latest = snapshots[-1] if snapshots else None
@@ -179,7 +176,7 @@ def project_dashboard_view(request, key: str):
             "active": active,
             "charts": charts,
             "burndown_data": burndown_points(burn),
-            "report": DailyReport.objects.filter(project=project).order_by("-date").first(),
+            "report": latest_daily_report(project=project),
         },
     )
 
@@ -191,11 +188,7 @@ def daily_report_view(request, key: str, day: str):
     if day_value is None:
         raise Http404("No such report")
     report = get_object_or_404(DailyReport, project=project, date=day_value)
-    reports = list(
-        DailyReport.objects.filter(project=project)
-        .order_by("-date")
-        .values_list("date", flat=True)[:30]
-    )
+    reports = daily_report_dates(project=project)
     return render(
         request,
         "metrics/daily_report.html",
@@ -221,41 +214,7 @@ def executive_dashboard_view(request):
     currency = request.GET.get("currency") or "CNY"
     if currency not in rates.currencies():
         currency = "CNY"
-    projects = list(
-        projects_visible_to(request.user)
-        .filter(archived=False)
-        .select_related("owner")
-        .annotate(
-            open_high=Count(
-                "risks",
-                filter=Q(risks__status__in=ACTIVE_STATUSES, risks__level__in=["high", "critical"]),
-                distinct=True,
-            ),
-            latest_throughput=Subquery(
-                ProjectSnapshot.objects.filter(project=OuterRef("pk"))
-                .order_by("-date")
-                .values("throughput_7d")[:1]
-            ),
-            latest_cycle=Subquery(
-                ProjectSnapshot.objects.filter(project=OuterRef("pk"))
-                .order_by("-date")
-                .values("cycle_p85_hours")[:1]
-            ),
-        )
-        .order_by("name")
-    )
-    ids = [p.pk for p in projects]
-    sprints = {
-        s.project_id: s for s in Sprint.objects.filter(project_id__in=ids, state=SprintState.ACTIVE)
-    }
-    progress = sprint_progress(sprints=sprints.values())
-    for project in projects:
-        sprint = sprints.get(project.pk)
-        project.sprint = sprint
-        if sprint:
-            project.sprint_percent = progress[sprint.pk].percent
-        # The same figures, rounded the same way, as the project dashboard's tiles.
-        project.cycle_p85_days = days_figure(project.latest_cycle)
+    projects = portfolio_projects(user=request.user)
     objectives = [
         o
         for o in objectives_for(user=request.user, period=period)
@@ -267,11 +226,6 @@ def executive_dashboard_view(request):
         today,
         rates=rates,
     )
-    top_risks = list(
-        Risk.objects.filter(project_id__in=ids, status__in=ACTIVE_STATUSES)
-        .select_related("project", "owner")
-        .order_by("-score", "next_review_date")[:8]
-    )
     return render(
         request,
         "metrics/executive_dashboard.html",
@@ -282,7 +236,7 @@ def executive_dashboard_view(request):
             "currency": currency,
             "sparklines": {k.pk: k.sparkline for k in kpis},
             "currencies": rates.currencies(),
-            "top_risks": top_risks,
+            "top_risks": top_risks(project_ids=[p.pk for p in projects]),
             "period": period,
             "periods": [
                 f"{y}-Q{q}"

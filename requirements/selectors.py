@@ -213,3 +213,14 @@ def backlog_views_for(*, project: Project, user: Any) -> QuerySet:
         .filter(Q(owner=user) | Q(shared=True))
         .select_related("owner")
     )
+
+
+def untriaged_counts(*, project_ids: Iterable[int]) -> list[tuple[int, int]]:
+    """(project id, number of new requirements) for these projects, most waiting first."""
+    return [
+        (row["project_id"], row["n"])
+        for row in Requirement.objects.filter(project_id__in=list(project_ids), status=Status.NEW)
+        .values("project_id")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+    ]

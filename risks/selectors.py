@@ -118,3 +118,12 @@ def work_by_key(*, project: Project, key: str) -> Any:
             .first()
         )
     return None
+
+
+def risks_owned(*, user: Any, project_ids: list[int], limit: int = 8) -> list[Risk]:
+    """The live risks a person owns in these projects, highest score first."""
+    return list(
+        Risk.objects.filter(owner=user, project_id__in=project_ids, status__in=ACTIVE_STATUSES)
+        .select_related("project")
+        .order_by("-score", "next_review_date")[:limit]
+    )

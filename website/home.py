@@ -5,17 +5,15 @@ own, the company KPIs and this quarter's objectives, their projects and what cha
 """
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
 from django.http import HttpRequest
 from django.shortcuts import render
 
 from metrics.selectors import kpi_list, objectives_for, with_tiles
 from portal import clock
-from projects.models import ColumnCategory, WorkItem
 from projects.selectors import activity_for_user, project_list
-from requirements.models import Requirement
-from requirements.models import Status as RequirementStatus
-from risks.models import ACTIVE_STATUSES, Risk
+from projects.selectors.board import open_items_assigned
+from requirements.selectors import untriaged_counts
+from risks.selectors import risks_owned
 
 
 @login_required
@@ -23,28 +21,11 @@ def home(request: HttpRequest):
     user = request.user
     projects = list(project_list(user=user))
     visible_ids = [p.pk for p in projects]
-    my_items = list(
-        WorkItem.objects.filter(assignee=user, project_id__in=visible_ids)
-        .exclude(column__category=ColumnCategory.DONE)
-        .select_related("project", "column")
-        .order_by("priority", "-blocked", "column_entered_at")[:10]
-    )
-    my_risks = list(
-        Risk.objects.filter(owner=user, project_id__in=visible_ids, status__in=ACTIVE_STATUSES)
-        .select_related("project")
-        .order_by("-score", "next_review_date")[:8]
-    )
+    my_items = open_items_assigned(user=user, project_ids=visible_ids)
+    my_risks = risks_owned(user=user, project_ids=visible_ids)
     # Untriaged requirements in the projects where the user may triage (owners, members).
     editable = {p.pk: p for p in projects if p.my_role in ("owner", "member") or user.is_staff}
-    to_triage = [
-        (editable[row["project_id"]], row["n"])
-        for row in Requirement.objects.filter(
-            project_id__in=list(editable), status=RequirementStatus.NEW
-        )
-        .values("project_id")
-        .annotate(n=Count("id"))
-        .order_by("-n")
-    ]
+    to_triage = [(editable[pk], n) for pk, n in untriaged_counts(project_ids=editable)]
     today = clock.now().date()
     quarter = f"{today.year}-Q{(today.month - 1) // 3 + 1}"
     return render(

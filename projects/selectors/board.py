@@ -402,3 +402,14 @@ def backlog_items(*, project: Project) -> QuerySet[WorkItem]:
         .select_related("assignee", "column", "project")
         .order_by("priority", F("rank").asc(), "id")
     )
+
+
+def open_items_assigned(*, user: Any, project_ids: list[int], limit: int = 10) -> list[WorkItem]:
+    """A person's unfinished work items in these projects: most urgent first, blocked
+    before the rest, then the longest waiting (the home page's "my work")."""
+    return list(
+        WorkItem.objects.filter(assignee=user, project_id__in=project_ids)
+        .exclude(column__category=ColumnCategory.DONE)
+        .select_related("project", "column")
+        .order_by("priority", "-blocked", "column_entered_at")[:limit]
+    )
