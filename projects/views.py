@@ -25,7 +25,7 @@ from . import services
 from .forms import MemberAddForm, MemberRoleForm, ProjectFilterForm, ProjectForm
 from .models import Membership, Phase
 from .permissions import can_admin, can_edit, project_get_for_user
-from .selectors import project_activity, project_list, project_members
+from .selectors import project_activity, project_list, project_members, project_phase_changes
 from .tabs import tabs_for
 
 ACTIVITY_PAGE_SIZE = 20
@@ -77,7 +77,7 @@ def _activity_page(request, project):
 @login_required
 def project_detail_view(request: HtmxHttpRequest, key: str):
     project = project_get_for_user(request.user, key=key)
-    phase_changes = list(project.phase_changes.select_related("changed_by"))
+    phase_changes = project_phase_changes(project=project)
     context = {
         "project": project,
         "tabs": tabs_for(project, "overview", request.user),

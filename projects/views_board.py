@@ -24,20 +24,25 @@ from portal.roles import Role
 
 from . import services
 from .forms_board import MoveForm, QuickAddForm, StandupNoteForm, WorkItemForm, member_users
-from .models import ColumnCategory, Priority, SprintState, WorkItem, WorkItemType
+from .models import ColumnCategory, Priority, WorkItem, WorkItemType
 from .permissions import can_edit, project_get_for_user
 from .selectors.board import (
     SWIMLANES,
     active_sprint,
+    board_column,
     board_columns,
     board_items,
     board_lanes,
+    board_work_item,
     burndown_points,
     column_counts,
+    project_work_items,
     sprint_burndown,
     sprint_summary,
     standup,
+    work_item_history,
 )
+from .selectors.sprint import open_sprints, project_sprint
 from .tabs import tabs_for
 
 BOARD_FILTERS = ("assignee", "type", "label", "priority", "q", "swimlane", "sprint", "blocked")
@@ -49,8 +54,9 @@ def _board_filters(request, project):
     if filters["sprint"] == "all":
         filters["scope"] = "all"
     else:
-        if id_or_none(filters["sprint"]) is not None:  # "²" is a digit, but not a number
-            sprint = project.sprints.filter(pk=id_or_none(filters["sprint"])).first()
+        sprint_id = id_or_none(filters["sprint"])  # "²" is a digit, but not a number
+        if sprint_id is not None:
+            sprint = project_sprint(project=project, sprint_id=sprint_id)
         sprint = sprint or active_sprint(project=project)
         filters["scope"] = "sprint" if sprint else "all"
     filters["sprint_obj"] = sprint
@@ -88,7 +94,7 @@ def _board_context(request, project):
         "filters": filters,
         "sprint": sprint,
         "summary": sprint_summary(sprint=sprint),
-        "sprints": list(project.sprints.exclude(state=SprintState.CLOSED).order_by("start")),
+        "sprints": open_sprints(project=project),
         "members": list(member_users(project)),
         "types": WorkItemType.choices,
         "priorities": Priority.choices,
@@ -115,13 +121,7 @@ def board_view(request: HtmxHttpRequest, key: str):
 
 def _item_for(request, key: str, number: int, need: str = Role.VIEWER):
     project = project_get_for_user(request.user, key=key, need=need)
-    item = get_object_or_404(
-        WorkItem.objects.select_related(
-            "project", "column", "assignee", "sprint", "created_by", "requirement"
-        ),
-        project=project,
-        number=number,
-    )
+    item = get_object_or_404(project_work_items(project=project), number=number)
     return project, item
 
 
@@ -134,13 +134,14 @@ def board_move_view(request: HtmxHttpRequest, key: str):
     if not form.is_valid():
         return _move_error(_("This move is incomplete."))
     data = form.cleaned_data
-    items = WorkItem.objects.filter(project=project)
-    item = items.filter(pk=data["item"]).first()
-    column = project.columns.filter(pk=data["column"]).first()
+    item = board_work_item(project=project, item_id=data["item"])
+    column = board_column(project=project, column_id=data["column"])
     if item is None or column is None:
         return _move_error(_("This card or column is not on this board any more: reload."))
-    before = items.filter(pk=data["before"]).first() if data.get("before") else None
-    after = items.filter(pk=data["after"]).first() if data.get("after") else None
+    before = (
+        board_work_item(project=project, item_id=data["before"]) if data.get("before") else None
+    )
+    after = board_work_item(project=project, item_id=data["after"]) if data.get("after") else None
     try:
         item = services.work_item_move(
             item=item, column=column, before=before, after=after, actor=request.user
@@ -241,12 +242,11 @@ def work_item_panel_view(request: HtmxHttpRequest, key: str, number: int):
     if saved:
         # Show what the service kept (labels tidied, the reason cleared on unblocking).
         form = WorkItemForm(initial=_panel_initial(item), project=project)
-    history = item.column_changes.select_related("to_column", "actor").order_by("-at")[:20]
     context = {
         "project": project,
         "item": item,
         "form": form,
-        "history": list(history),
+        "history": work_item_history(item=item),
         "saved": saved,
         "can_edit": can_edit(request.user, project),
     }

@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Sum
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -21,32 +20,32 @@ from portal.roles import Role
 
 from . import services
 from .forms_board import ColumnForm, RetroItemForm, SprintCloseForm, SprintForm, SprintSettingsForm
-from .models import (
-    RetroItem,
-    RetroKind,
-    Retrospective,
-    Sprint,
-    SprintScopeChange,
-    SprintState,
-    WorkflowColumn,
-    WorkItem,
-)
+from .models import RetroItem, RetroKind, Sprint, SprintState, WorkflowColumn, WorkItem
 from .permissions import can_admin, can_edit, project_get_for_user
 from .selectors.board import (
     backlog_items,
+    board_column_copy,
+    board_column_ids,
+    board_columns,
     project_mean_velocity,
     sprint_burndown,
     sprint_progress,
     velocity_history,
+)
+from .selectors.sprint import (
+    project_sprints,
+    retro_items,
+    sprint_items,
+    sprint_items_by_priority,
+    sprint_list,
+    sprint_scope_added,
 )
 from .tabs import tabs_for
 
 
 def _sprint_for(request, key, sprint_id, need=Role.VIEWER):
     project = project_get_for_user(request.user, key=key, need=need)
-    sprint = get_object_or_404(
-        Sprint.objects.select_related("project"), project=project, pk=sprint_id
-    )
+    sprint = get_object_or_404(project_sprints(project=project), pk=sprint_id)
     return project, sprint
 
 
@@ -69,15 +68,7 @@ def sprint_list_view(request: HtmxHttpRequest, key: str):
                 return HttpResponseRedirect(
                     reverse("projects:sprint_plan", args=[project.key, sprint.pk])
                 )
-    sprints = list(project.sprints.order_by("-start"))
-    points = {
-        row["sprint"]: row["points"]
-        for row in WorkItem.objects.filter(sprint__project=project)
-        .values("sprint")
-        .annotate(points=Sum("story_points"))
-    }
-    for sprint in sprints:
-        sprint.planned_points = points.get(sprint.pk) or 0
+    sprints = sprint_list(project=project)
     return render(
         request,
         "projects/sprint_list.html",
@@ -109,16 +100,8 @@ def _chart_data(sprint: Sprint) -> dict:
 @login_required
 def sprint_detail_view(request: HtmxHttpRequest, key: str, sprint_id: int):
     project, sprint = _sprint_for(request, key, sprint_id)
-    items = list(
-        WorkItem.objects.filter(sprint=sprint)
-        .select_related("assignee", "column", "project")
-        .order_by("column__order", "rank")
-    )
-    scope_added = list(
-        SprintScopeChange.objects.filter(sprint=sprint, after_start=True)
-        .select_related("item")
-        .order_by("at")
-    )
+    items = sprint_items(sprint=sprint)
+    scope_added = sprint_scope_added(sprint=sprint)
     history = velocity_history(project=project)
     return render(
         request,
@@ -195,17 +178,13 @@ def sprint_plan_view(request: HtmxHttpRequest, key: str, sprint_id: int):
             return HttpResponseRedirect(
                 reverse("projects:sprint_plan", args=[project.key, sprint.pk])
             )
-    sprint_items = list(
-        WorkItem.objects.filter(sprint=sprint)
-        .select_related("assignee", "column", "project")
-        .order_by("priority", "rank")
-    )
+    planned = sprint_items_by_priority(sprint=sprint)
     context = {
         "project": project,
         "sprint": sprint,
-        "sprint_items": sprint_items,
+        "sprint_items": planned,
         "backlog": list(backlog_items(project=project)[:300]),
-        "committed": sum(i.story_points or 0 for i in sprint_items),
+        "committed": sum(i.story_points or 0 for i in planned),
         "mean_velocity": project_mean_velocity(project=project),
         "tabs": tabs_for(project, "sprints", request.user),
         "can_edit": can_edit(request.user, project) and sprint.state != SprintState.CLOSED,
@@ -232,8 +211,7 @@ def retro_view(request: HtmxHttpRequest, key: str, sprint_id: int):
             except (ApplicationError, ValidationError) as exc:
                 add_service_error(form, exc)
         status = 400
-    retro = Retrospective.objects.filter(sprint=sprint).first()
-    items = list(retro.items.select_related("author", "owner", "work_item") if retro else [])
+    items = retro_items(sprint=sprint)
     return render(
         request,
         "projects/retro.html",
@@ -296,7 +274,7 @@ def board_settings_view(request: HtmxHttpRequest, key: str):
                 )
                 form = ColumnForm(
                     request.POST,
-                    instance=WorkflowColumn.objects.get(pk=column.pk),
+                    instance=board_column_copy(column=column),
                     prefix=f"c{column.pk}",
                 )
                 if form.is_valid():
@@ -310,7 +288,7 @@ def board_settings_view(request: HtmxHttpRequest, key: str):
                 services.column_delete(column=column, actor=request.user)
                 return _back(project)
             if action in ("up", "down"):
-                ids = list(project.columns.order_by("order", "id").values_list("pk", flat=True))
+                ids = board_column_ids(project=project)
                 pk = id_or_none(request.POST.get("column"))
                 if pk in ids:
                     i = ids.index(pk)
@@ -333,7 +311,7 @@ def board_settings_view(request: HtmxHttpRequest, key: str):
             else:
                 messages.error(request, exc.message)
                 return _back(project)
-    columns = list(project.columns.order_by("order", "id"))
+    columns = board_columns(project=project)
     forms = [(column, ColumnForm(instance=column, prefix=f"c{column.pk}")) for column in columns]
     return render(
         request,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -12,7 +13,15 @@ from django.db.models import Case, Count, F, IntegerField, Prefetch, Q, QuerySet
 from projects.models import Project, WorkItem
 
 from . import scoring
-from .models import BacklogView, KanoResponse, MoSCoW, Requirement, RequirementKPI, Status
+from .models import (
+    BacklogView,
+    KanoResponse,
+    MoSCoW,
+    Requirement,
+    RequirementComment,
+    RequirementKPI,
+    Status,
+)
 
 PRIORITY_ORDER = Case(
     When(priority="P0", then=Value(0)),
@@ -190,6 +199,31 @@ def triage_queue(*, project: Project) -> QuerySet:
     )
 
 
+def triage_anchor(*, project: Project, number: int) -> tuple[datetime, int] | None:
+    """(created_at, id) of the project's requirement with this number, or None: where a
+    skip through the triage queue resumes (one query)."""
+    return (
+        Requirement.objects.filter(project=project, number=number)
+        .values_list("created_at", "id")
+        .first()
+    )
+
+
+def triage_next(*, project: Project, after: tuple[datetime, int] | None) -> Requirement | None:
+    """The oldest untriaged requirement created after `after` (created_at, id), wrapping
+    round to the oldest; None when nothing waits (one query, two when it wraps)."""
+    queue = triage_queue(project=project)
+    pending = queue
+    if after:
+        pending = queue.filter(Q(created_at__gt=after[0]) | Q(created_at=after[0], id__gt=after[1]))
+    return pending.first() or queue.first()
+
+
+def triage_upcoming(*, project: Project, current: Requirement, limit: int = 8) -> list[Requirement]:
+    """The untriaged requirements after `current` in queue order, at most `limit` (one query)."""
+    return list(triage_queue(project=project).exclude(pk=current.pk)[:limit])
+
+
 def requirement_phases(*, project: Project) -> list[int]:
     """The release phases the project's requirements use, in order (one query)."""
     phases = (
@@ -224,3 +258,70 @@ def untriaged_counts(*, project_ids: Iterable[int]) -> list[tuple[int, int]]:
         .annotate(n=Count("id"))
         .order_by("-n")
     ]
+
+
+def project_requirements(*, project: Project) -> QuerySet[Requirement]:
+    """The project's requirements with project and author joined: the queryset a view
+    picks one requirement from by number (after authorising the project)."""
+    return Requirement.objects.select_related("project", "created_by").filter(project=project)
+
+
+def requirement_in_project(*, project: Project, pk: int) -> Requirement | None:
+    """The project's requirement with this id (project joined), or None when it is not
+    (or no longer) in the project (one query)."""
+    return (
+        Requirement.objects.filter(project=project).select_related("project").filter(pk=pk).first()
+    )
+
+
+def requirement_reloaded(*, requirement: Requirement) -> Requirement:
+    """A fresh copy of `requirement` from the database, independent of the instance passed
+    (a form bound to it cannot change the caller's copy before the service compares them)."""
+    return Requirement.objects.get(pk=requirement.pk)
+
+
+def requirement_kpi_links(*, requirement: Requirement) -> list[RequirementKPI]:
+    """The requirement's target KPIs (links with their KPI), as the detail page lists them
+    (one query)."""
+    return list(requirement.kpi_links.select_related("kpi"))
+
+
+def requirement_kpi_links_with_project(*, requirement: Requirement) -> QuerySet[RequirementKPI]:
+    """The requirement's KPI links with the KPI and the requirement's project joined, as
+    the unlink service needs them: the queryset a view picks one link from by id."""
+    return RequirementKPI.objects.select_related("kpi", "requirement__project").filter(
+        requirement=requirement
+    )
+
+
+def requirement_work_items(*, requirement: Requirement) -> list[WorkItem]:
+    """The work items made from the requirement, with column, sprint and assignee, by
+    number (one query)."""
+    return list(
+        requirement.work_items.select_related("column", "sprint", "assignee").order_by("number")
+    )
+
+
+def requirement_comments(*, requirement: Requirement) -> list[RequirementComment]:
+    """The requirement's comments with their author, oldest first (one query)."""
+    return list(requirement.comments.select_related("author"))
+
+
+def requirement_risks(*, requirement: Requirement) -> list[Any]:
+    """The risks linked to the requirement, highest score first (one query). Through the
+    reverse relation: the risk register stands above the backlog and is not imported here."""
+    return list(requirement.risks.order_by("-score", "number"))
+
+
+def requirement_kano_answers(*, requirement: Requirement) -> list[KanoResponse]:
+    """The requirement's Kano survey answers with respondent and recorder, oldest first
+    (one query)."""
+    return list(requirement.kano_responses.select_related("respondent", "recorded_by"))
+
+
+def requirement_kano_answers_with_project(*, requirement: Requirement) -> QuerySet[KanoResponse]:
+    """The requirement's Kano answers with the respondent and the requirement's project
+    joined, as the delete service needs them: the queryset a view picks one answer from by id."""
+    return KanoResponse.objects.select_related("respondent", "requirement__project").filter(
+        requirement=requirement
+    )

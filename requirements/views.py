@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -28,15 +27,19 @@ from projects.tabs import tabs_for
 
 from . import services
 from .forms import BacklogFilterForm, BulkEditForm, InlineEditForm, SavedViewForm, TriageForm
-from .models import BacklogView, Kano, MoSCoW, Priority, Requirement, Status
+from .models import BacklogView, Kano, MoSCoW, Priority, Status
 from .selectors import (
     backlog_views_for,
     kano_surveys,
     moscow_by_phase,
     moscow_counts,
+    project_requirements,
     requirement_backlog,
+    requirement_in_project,
     requirement_phases,
-    triage_queue,
+    triage_anchor,
+    triage_next,
+    triage_upcoming,
     untriaged_count,
     work_item_progress,
 )
@@ -168,9 +171,7 @@ def backlog_view(request: HtmxHttpRequest, key: str):
 
 def requirement_for(request, key: str, number: int, need: str = Role.VIEWER):
     project = project_get_for_user(request.user, key=key, need=need)
-    requirement = get_object_or_404(
-        Requirement.objects.select_related("project", "created_by"), project=project, number=number
-    )
+    requirement = get_object_or_404(project_requirements(project=project), number=number)
     return project, requirement
 
 
@@ -250,11 +251,10 @@ def backlog_bulk_view(request: HtmxHttpRequest, key: str):
 def backlog_reorder_view(request: HtmxHttpRequest, key: str):
     """SortableJS posts {requirement, after, before}; answers 204, or 400 with the reason."""
     project = project_get_for_user(request.user, key=key, need=Role.MEMBER)
-    rows = Requirement.objects.filter(project=project).select_related("project")
 
     def find(name):
         pk = id_or_none(request.POST.get(name))
-        return rows.filter(pk=pk).first() if pk is not None else None
+        return requirement_in_project(project=project, pk=pk) if pk is not None else None
 
     requirement = find("requirement")
     after, before = find("after"), find("before")
@@ -326,30 +326,21 @@ def saved_view_delete_view(request: HtmxHttpRequest, key: str, view_id: int):
 def _triage_context(request, project, *, current=None, form=None, error=None, after=None) -> dict:
     """The queue's panel: `current`, or the first item after `after` (a requirement just
     triaged, or ?after=<number> when skipping), wrapping round to the oldest."""
-    queue = triage_queue(project=project)
     if current is None:
         anchor = None
+        skip_to = id_or_none(request.GET.get("after"))  # "²" is a digit, not a number
         if after is not None:
             anchor = (after.created_at, after.pk)
-        elif id_or_none(request.GET.get("after")) is not None:  # "²" is a digit, not a number
-            anchor = (
-                Requirement.objects.filter(project=project, number=id_or_none(request.GET["after"]))
-                .values_list("created_at", "id")
-                .first()
-            )
-        pending = queue
-        if anchor:
-            pending = queue.filter(
-                Q(created_at__gt=anchor[0]) | Q(created_at=anchor[0], id__gt=anchor[1])
-            )
-        current = pending.first() or queue.first()
-    upcoming = list(queue.exclude(pk=current.pk)[:8]) if current else []
+        elif skip_to is not None:
+            anchor = triage_anchor(project=project, number=skip_to)
+        current = triage_next(project=project, after=anchor)
+    upcoming = triage_upcoming(project=project, current=current) if current else []
     survey = kano_surveys([current.pk]).get(current.pk) if current else None
     return {
         "project": project,
         "current": current,
         "upcoming": upcoming,
-        "remaining": queue.count(),
+        "remaining": untriaged_count(project=project),
         "survey": survey,
         "form": form or TriageForm(initial=_triage_initial(current)),
         "error": error,

@@ -30,8 +30,19 @@ from .forms import (
     RejectForm,
     RequirementForm,
 )
-from .models import KanoResponse, Requirement, RequirementKPI, Status, kano_label
-from .selectors import kano_scatter, kano_survey
+from .models import Status, kano_label
+from .selectors import (
+    kano_scatter,
+    kano_survey,
+    requirement_comments,
+    requirement_kano_answers,
+    requirement_kano_answers_with_project,
+    requirement_kpi_links,
+    requirement_kpi_links_with_project,
+    requirement_reloaded,
+    requirement_risks,
+    requirement_work_items,
+)
 from .views import requirement_for
 
 
@@ -71,7 +82,7 @@ def requirement_create_view(request: HtmxHttpRequest, key: str):
 def requirement_edit_view(request: HtmxHttpRequest, key: str, number: int):
     project, requirement = requirement_for(request, key, number, need=Role.MEMBER)
     form = RequirementForm(
-        request.POST or None, instance=Requirement.objects.get(pk=requirement.pk)
+        request.POST or None, instance=requirement_reloaded(requirement=requirement)
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -96,7 +107,7 @@ def requirement_edit_view(request: HtmxHttpRequest, key: str, number: int):
 
 
 def _detail_context(request, project, requirement, **forms) -> dict:
-    links = list(requirement.kpi_links.select_related("kpi"))
+    links = requirement_kpi_links(requirement=requirement)
     survey = kano_survey(requirement)
     return {
         "project": project,
@@ -105,11 +116,9 @@ def _detail_context(request, project, requirement, **forms) -> dict:
         "links": links,
         "survey": survey,
         "survey_kano": kano_label(survey["category"]),
-        "work_items": list(
-            requirement.work_items.select_related("column", "sprint", "assignee").order_by("number")
-        ),
-        "comments": list(requirement.comments.select_related("author")),
-        "risks": list(requirement.risks.order_by("-score", "number")),
+        "work_items": requirement_work_items(requirement=requirement),
+        "comments": requirement_comments(requirement=requirement),
+        "risks": requirement_risks(requirement=requirement),
         "history": list(activity_for_target(requirement)[:50]),
         "can_edit": can_edit(request.user, project),
         "can_delete": can_admin(request.user, project),
@@ -194,9 +203,7 @@ def requirement_kpi_view(request: HtmxHttpRequest, key: str, number: int):
 def requirement_kpi_delete_view(request: HtmxHttpRequest, key: str, number: int, link_id: int):
     project, requirement = requirement_for(request, key, number, need=Role.MEMBER)
     link = get_object_or_404(
-        RequirementKPI.objects.select_related("kpi", "requirement__project"),
-        requirement=requirement,
-        pk=link_id,
+        requirement_kpi_links_with_project(requirement=requirement), pk=link_id
     )
     services.requirement_kpi_unlink(link=link, actor=request.user)
     messages.success(request, _("Target KPI removed."))
@@ -246,7 +253,7 @@ def requirement_promote_view(request: HtmxHttpRequest, key: str, number: int):
 
 
 def _survey_context(request, project, requirement, form=None) -> dict:
-    answers = list(requirement.kano_responses.select_related("respondent", "recorded_by"))
+    answers = requirement_kano_answers(requirement=requirement)
     mine = next((a for a in answers if a.respondent_id == request.user.pk), None)
     survey = kano_survey(requirement)
     initial = {"functional": mine.functional, "dysfunctional": mine.dysfunctional} if mine else {}
@@ -318,9 +325,7 @@ def _survey_refused(request, project, requirement):
 def kano_response_delete_view(request: HtmxHttpRequest, key: str, number: int, response_id: int):
     project, requirement = requirement_for(request, key, number)
     answer = get_object_or_404(
-        KanoResponse.objects.select_related("respondent", "requirement__project"),
-        requirement=requirement,
-        pk=response_id,
+        requirement_kano_answers_with_project(requirement=requirement), pk=response_id
     )
     if project.archived:
         return _survey_refused(request, project, requirement)

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import zoneinfo
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, QuerySet
 
+from portal.models import Event
 from projects.models import Project, WorkItem
 
-from .models import ACTIVE_STATUSES, Risk, RiskHistory
+from .models import ACTIVE_STATUSES, Risk, RiskHistory, RiskReview
+
+if TYPE_CHECKING:
+    from requirements.models import Requirement
+
+# The outbox events the register's "recent events" panel lists.
+RISK_EVENTS = ["risk.created", "risk.escalated", "risk.review_overdue", "risk.occurred"]
 
 SORTS = {
     "score": ("-score", "number"),
@@ -127,3 +134,48 @@ def risks_owned(*, user: Any, project_ids: list[int], limit: int = 8) -> list[Ri
         .select_related("project")
         .order_by("-score", "next_review_date")[:limit]
     )
+
+
+def project_risks(*, project: Project) -> QuerySet[Risk]:
+    """The project's risks with owner, project and author joined: the queryset a view
+    picks one risk from by number (after authorising the project)."""
+    return Risk.objects.select_related("owner", "project", "created_by").filter(project=project)
+
+
+def risk_reloaded(*, risk: Risk) -> Risk:
+    """A fresh copy of `risk` from the database, independent of the instance passed (a form
+    bound to it cannot change the caller's copy before the service compares them)."""
+    return Risk.objects.get(pk=risk.pk)
+
+
+def risk_register_row(*, risk: Risk) -> Risk:
+    """`risk` as stored now, with owner and project joined: a register row re-rendered
+    after a refused inline edit shows the stored values, not the rejected ones."""
+    return Risk.objects.select_related("owner", "project").get(pk=risk.pk)
+
+
+def risk_events_recent(*, project: Project, limit: int = 8) -> list[Event]:
+    """The project's latest risk events (`RISK_EVENTS`), newest first (one query)."""
+    return list(
+        Event.objects.filter(project=project, name__in=RISK_EVENTS).order_by("-created_at")[:limit]
+    )
+
+
+def risk_history_for(*, risk: Risk) -> list[RiskHistory]:
+    """The risk's recorded changes with their actor, newest first (one query)."""
+    return list(risk.history.select_related("actor").order_by("-at", "-id"))
+
+
+def risk_reviews_for(*, risk: Risk) -> list[RiskReview]:
+    """The risk's reviews with their reviewer, newest first (one query)."""
+    return list(risk.reviews.select_related("reviewer"))
+
+
+def risk_linked_work_items(*, risk: Risk) -> list[WorkItem]:
+    """The work items linked to the risk, with their column, by number (one query)."""
+    return list(risk.work_items.select_related("column").order_by("number"))
+
+
+def risk_linked_requirements(*, risk: Risk) -> list[Requirement]:
+    """The requirements linked to the risk, by number (one query)."""
+    return list(risk.requirements.order_by("number"))

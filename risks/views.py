@@ -24,25 +24,31 @@ from portal import exports
 from portal.errors import ApplicationError
 from portal.forms_util import add_service_error
 from portal.http import HtmxHttpRequest, query_without
-from portal.models import Event
 from portal.roles import Role
 from projects.permissions import can_admin, can_edit, project_get_for_user
 from projects.tabs import tabs_for
 
 from . import services
 from .forms import RiskFilterForm, RiskForm, RiskInlineForm, RiskReviewForm
-from .models import Level, Risk, Status
+from .models import Level, Status
 from .scoring import risk_level
 from .selectors import (
+    project_risks,
     risk_counts_by_level,
+    risk_events_recent,
     risk_exposure_trend,
     risk_heatmap,
+    risk_history_for,
+    risk_linked_requirements,
+    risk_linked_work_items,
     risk_register,
+    risk_register_row,
+    risk_reloaded,
+    risk_reviews_for,
     work_by_key,
 )
 
 PAGE_SIZE = 50
-RISK_EVENTS = ["risk.created", "risk.escalated", "risk.review_overdue", "risk.occurred"]
 
 
 def _filters(request, project):
@@ -121,11 +127,7 @@ def risk_register_view(request: HtmxHttpRequest, key: str):
                 {"date": day.isoformat(), "exposure": value}
                 for day, value in risk_exposure_trend(project=project)
             ],
-            "events": list(
-                Event.objects.filter(project=project, name__in=RISK_EVENTS).order_by("-created_at")[
-                    :8
-                ]
-            ),
+            "events": risk_events_recent(project=project),
         }
     )
     return render(request, "risks/risk_register.html", context)
@@ -133,11 +135,7 @@ def risk_register_view(request: HtmxHttpRequest, key: str):
 
 def _risk_for(request, key: str, number: int, need: str = Role.VIEWER) -> tuple:
     project = project_get_for_user(request.user, key=key, need=need)
-    risk = get_object_or_404(
-        Risk.objects.select_related("owner", "project", "created_by"),
-        project=project,
-        number=number,
-    )
+    risk = get_object_or_404(project_risks(project=project), number=number)
     return project, risk
 
 
@@ -161,9 +159,7 @@ def risk_inline_edit_view(request: HtmxHttpRequest, key: str, number: int):
         error = "; ".join(e for errs in form.errors.values() for e in errs)
     context = {
         "project": project,
-        "risk": risk
-        if error is None
-        else Risk.objects.select_related("owner", "project").get(pk=risk.pk),
+        "risk": risk if error is None else risk_register_row(risk=risk),
         "today": project.today(),
         "can_edit": True,
         "statuses": Status.choices,
@@ -202,7 +198,7 @@ def risk_create_view(request: HtmxHttpRequest, key: str):
 @require_http_methods(["GET", "POST"])
 def risk_edit_view(request: HtmxHttpRequest, key: str, number: int):
     project, risk = _risk_for(request, key, number, need=Role.MEMBER)
-    form = RiskForm(request.POST or None, instance=Risk.objects.get(pk=risk.pk), project=project)
+    form = RiskForm(request.POST or None, instance=risk_reloaded(risk=risk), project=project)
     if request.method == "POST" and form.is_valid():
         changes = dict(form.cleaned_data)
         if changes.get("owner") is None:
@@ -238,13 +234,13 @@ def _detail_context(request, project, risk, review_form=None, link_error=None):
         "risk": risk,
         "today": project.today(),
         "tabs": tabs_for(project, "risks", request.user),
-        "history": list(risk.history.select_related("actor").order_by("-at", "-id")),
-        "reviews": list(risk.reviews.select_related("reviewer")),
+        "history": risk_history_for(risk=risk),
+        "reviews": risk_reviews_for(risk=risk),
         "review_form": review_form or RiskReviewForm(),
         "can_edit": can_edit(request.user, project),
         "can_delete": can_admin(request.user, project),
-        "linked_items": list(risk.work_items.select_related("column").order_by("number")),
-        "linked_requirements": list(risk.requirements.order_by("number")),
+        "linked_items": risk_linked_work_items(risk=risk),
+        "linked_requirements": risk_linked_requirements(risk=risk),
         "link_error": link_error,
     }
 

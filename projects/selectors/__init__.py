@@ -6,4 +6,5 @@ from .project import (  # noqa: F401
     project_activity,
     project_list,
     project_members,
+    project_phase_changes,
 )

@@ -42,6 +42,22 @@ def board_columns(*, project: Project) -> list[WorkflowColumn]:
     return list(project.columns.order_by("order", "id"))
 
 
+def board_column_ids(*, project: Project) -> list[int]:
+    """The ids of the project's columns in board order (what a reorder starts from)."""
+    return list(project.columns.order_by("order", "id").values_list("pk", flat=True))
+
+
+def board_column(*, project: Project, column_id: int) -> WorkflowColumn | None:
+    """One of the project's columns by id, or None when it is not on this board."""
+    return project.columns.filter(pk=column_id).first()
+
+
+def board_column_copy(*, column: WorkflowColumn) -> WorkflowColumn:
+    """A fresh copy of `column` read from the database, for a form to change while the
+    service still compares against the original. Raises DoesNotExist if it has gone."""
+    return WorkflowColumn.objects.get(pk=column.pk)
+
+
 def active_sprint(*, project: Project) -> Sprint | None:
     return project.sprints.filter(state=SprintState.ACTIVE).first()
 
@@ -76,6 +92,24 @@ def board_items(*, project: Project, filters: dict[str, Any] | None = None) -> Q
             q |= Q(number=int(number))
         qs = qs.filter(q)
     return qs.order_by("column__order", "rank", "id")
+
+
+def project_work_items(*, project: Project) -> QuerySet[WorkItem]:
+    """The project's work items with what the card panel shows joined: the queryset a
+    card is looked up in by number. The caller has authorised the project."""
+    return WorkItem.objects.select_related(
+        "project", "column", "assignee", "sprint", "created_by", "requirement"
+    ).filter(project=project)
+
+
+def board_work_item(*, project: Project, item_id: int) -> WorkItem | None:
+    """One of the project's work items by id, or None when it is not on this board."""
+    return WorkItem.objects.filter(project=project, pk=item_id).first()
+
+
+def work_item_history(*, item: WorkItem, limit: int = 20) -> list[ColumnChange]:
+    """The card's latest column moves, newest first, with the column and who moved it."""
+    return list(item.column_changes.select_related("to_column", "actor").order_by("-at")[:limit])
 
 
 def _label_filter(qs, label: str):

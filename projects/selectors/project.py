@@ -19,7 +19,7 @@ from django.db.models import (
 from portal.models import Activity
 from portal.roles import Role
 
-from ..models import Membership, Project
+from ..models import Membership, PhaseChange, Project
 from ..permissions import projects_visible_to
 
 
@@ -68,6 +68,11 @@ def project_members(*, project: Project) -> QuerySet[Membership]:
         )
         .order_by("role_rank", "user__username")
     )
+
+
+def project_phase_changes(*, project: Project) -> list[PhaseChange]:
+    """The project's phase changes, oldest first, with who made each."""
+    return list(project.phase_changes.select_related("changed_by"))
 
 
 def project_activity(*, project: Project) -> QuerySet[Activity]:
