@@ -16,7 +16,8 @@ SMOKE ?= tests/portal tests/website tests/projects/test_services.py tests/projec
 	tests/requirements/test_selectors.py tests/requirements/test_csv.py tests/metrics/test_engineering.py
 # Type-checked with mypy + django-stubs: the layers that hold the rules.
 MYPY_PATHS ?= $(wildcard */services.py */services/*.py */selectors.py */selectors/*.py \
-	*/permissions.py */tasks.py portal/notifications/services.py portal/notifications/tasks.py)
+	*/permissions.py */tasks.py portal/notifications/services.py portal/notifications/tasks.py \
+	portal/notifications/selectors.py)
 # Example secrets for the production deploy check only.
 DEPLOY_CHECK_ENV := DJANGO_SETTINGS_MODULE=portal.settings.production \
 	SECRET_KEY=deploy-check-example-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz \

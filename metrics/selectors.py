@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from portal import clock
-from projects.models import Sprint, SprintState, WorkItem
-from projects.permissions import projects_visible_to
+from projects.models import Membership, Project, Sprint, SprintState, WorkItem
+from projects.permissions import can_edit, projects_visible_to
 from projects.selectors.board import sprint_progress
 from risks.models import ACTIVE_STATUSES, Risk
 
@@ -231,3 +231,62 @@ def top_risks(*, project_ids: list[int], limit: int = 8) -> list[Any]:
         .select_related("project", "owner")
         .order_by("-score", "next_review_date")[:limit]
     )
+
+
+# ---------------------------------------------------------------- boards' pickers
+
+
+def project_kpis(*, project: Project | None) -> QuerySet[KPI]:
+    """The KPIs of `project` (company KPIs when None): the KPI board's lookup for a value or
+    a CSV import, narrowed further by key in the view."""
+    return KPI.objects.filter(project=project)
+
+
+def live_projects_by_name(*, user: Any) -> QuerySet[Project]:
+    """The projects the person may see that are not archived, by name (the KPI board's
+    project picker)."""
+    return projects_visible_to(user).filter(archived=False).order_by("name")
+
+
+def projects_editable_by(*, user: Any) -> list[Project]:
+    """The live projects the person may see and change: where they may add objectives."""
+    return [p for p in projects_visible_to(user).filter(archived=False) if can_edit(user, p)]
+
+
+def projects_by_pk(*, pks: list[int]) -> QuerySet[Project]:
+    """The projects with these primary keys (the objective form's project choices)."""
+    return Project.objects.filter(pk__in=pks)
+
+
+def project_roles_of(*, user: Any) -> dict[int, str]:
+    """{project id: role} for every project the person belongs to, in one query."""
+    return dict(Membership.objects.filter(user=user).values_list("project_id", "role"))
+
+
+def kpi_choice_rows(*, user: Any) -> list[tuple[int, str, int | None]]:
+    """(pk, name, project id) of every KPI the person may see, by name: one query for the
+    key-result forms of all objectives on the OKR board."""
+    return list(kpis_visible_to(user).order_by("name").values_list("pk", "name", "project_id"))
+
+
+def _key_result_kpis(*, user: Any, project_id: int | None) -> QuerySet[KPI]:
+    return kpis_visible_to(user).filter(Q(project__isnull=True) | Q(project_id=project_id))
+
+
+def key_result_kpi_choices(*, user: Any, project_id: int | None) -> list[tuple[int, str]]:
+    """(pk, name) of the KPIs a key result of an objective in `project_id` may track: the
+    company KPIs and the project's own, those the person may see."""
+    return list(_key_result_kpis(user=user, project_id=project_id).values_list("pk", "name"))
+
+
+def key_result_kpi(*, user: Any, project_id: int | None, pk: int) -> KPI | None:
+    """The KPI `pk` if a key result of an objective in `project_id` may track it (see
+    key_result_kpi_choices), else None."""
+    return _key_result_kpis(user=user, project_id=project_id).filter(pk=pk).first()
+
+
+def key_results_visible_to(*, user: Any) -> QuerySet[KeyResult]:
+    """Key results of the objectives the person may see, each with its objective."""
+    return KeyResult.objects.filter(
+        objective__in=objectives_visible_to(user).values("pk")
+    ).select_related("objective")

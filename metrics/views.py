@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -17,16 +16,28 @@ from portal import clock
 from portal.errors import ApplicationError
 from portal.forms_util import add_service_error, form_errors_text
 from portal.http import id_or_none
-from projects.models import Membership
-from projects.permissions import can_edit, projects_visible_to
+from projects.permissions import projects_visible_to
 
 from . import services
 from .calculations import valid_period
 from .engineering import ENGINEERING_KPIS, engineering_kpis_enable
 from .forms import CheckInForm, KeyResultForm, KPIForm, ObjectiveForm, PointForm, TemplatesForm
-from .models import KPI, KeyResult, Source
-from .permissions import can_edit_kpi, can_edit_objective, kpis_visible_to, objectives_visible_to
-from .selectors import kpi_list, objectives_for, with_tiles
+from .models import Source
+from .permissions import can_edit_kpi, can_edit_objective, objectives_visible_to
+from .selectors import (
+    key_result_kpi,
+    key_result_kpi_choices,
+    key_results_visible_to,
+    kpi_choice_rows,
+    kpi_list,
+    live_projects_by_name,
+    objectives_for,
+    project_kpis,
+    project_roles_of,
+    projects_by_pk,
+    projects_editable_by,
+    with_tiles,
+)
 
 
 def _current_quarter() -> str:
@@ -89,7 +100,7 @@ def kpi_board_view(request):
                 return _back(project)
             elif action == "csv":
                 kpi = get_object_or_404(
-                    KPI.objects.filter(project=project), pk=id_or_none(request.POST.get("kpi"))
+                    project_kpis(project=project), pk=id_or_none(request.POST.get("kpi"))
                 )
                 upload = request.FILES.get("file")
                 rows, problem = _csv_rows(upload)
@@ -117,7 +128,7 @@ def kpi_board_view(request):
                 return _back(project)
             elif action == "point":
                 kpi = get_object_or_404(
-                    KPI.objects.filter(project=project), pk=id_or_none(request.POST.get("kpi"))
+                    project_kpis(project=project), pk=id_or_none(request.POST.get("kpi"))
                 )
                 point = PointForm(request.POST, prefix=f"p{kpi.pk}")
                 if kpi.source == Source.COMPUTED:
@@ -161,9 +172,7 @@ def kpi_board_view(request):
             "form": form,
             "templates_form": TemplatesForm(),
             "engineering_kpis": ENGINEERING_KPIS,
-            "projects": list(
-                projects_visible_to(request.user).filter(archived=False).order_by("name")
-            ),
+            "projects": list(live_projects_by_name(user=request.user)),
             "can_edit": can_edit_kpi(request.user, project),
         },
         status=400 if form.errors else 200,
@@ -215,14 +224,8 @@ def _back(project):
 def okr_board_view(request):
     # A period outside the planning years (?period=0000-Q1) shows the current quarter.
     period = valid_period(request.GET.get("period")) or _current_quarter()
-    editable_projects = [
-        p
-        for p in projects_visible_to(request.user).filter(archived=False)
-        if can_edit(request.user, p)
-    ]
-    from projects.models import Project
-
-    project_qs = Project.objects.filter(pk__in=[p.pk for p in editable_projects])
+    editable_projects = projects_editable_by(user=request.user)
+    project_qs = projects_by_pk(pks=[p.pk for p in editable_projects])
     objective_form = ObjectiveForm(
         initial={"period": period, "level": "company"}, projects=project_qs, prefix="obj"
     )
@@ -252,10 +255,8 @@ def okr_board_view(request):
             add_service_error(objective_form, exc)
     objectives = objectives_for(user=request.user, period=period)
     # One query for the user's roles and one for the KPIs, whatever the number of objectives.
-    roles = dict(Membership.objects.filter(user=request.user).values_list("project_id", "role"))
-    kpi_rows = list(
-        kpis_visible_to(request.user).order_by("name").values_list("pk", "name", "project_id")
-    )
+    roles = project_roles_of(user=request.user)
+    kpi_rows = kpi_choice_rows(user=request.user)
     for objective in objectives:
         objective.can_edit = _can_edit_objective_cached(request.user, objective, roles)
         choices = [
@@ -306,17 +307,18 @@ def _kr_action(request, action, period):
         if not can_edit_objective(request.user, objective):
             messages.error(request, _("You cannot change this objective."))
             return back
-        kpis = kpis_visible_to(request.user).filter(
-            Q(project__isnull=True) | Q(project_id=objective.project_id)
-        )
         form = KeyResultForm(
             request.POST,
             prefix=f"kr{objective.pk}",
-            kpi_choices=list(kpis.values_list("pk", "name")),
+            kpi_choices=key_result_kpi_choices(user=request.user, project_id=objective.project_id),
         )
         if form.is_valid():
             data = dict(form.cleaned_data)
-            data["kpi"] = kpis.filter(pk=data["kpi"]).first() if data.get("kpi") else None
+            data["kpi"] = (
+                key_result_kpi(user=request.user, project_id=objective.project_id, pk=data["kpi"])
+                if data.get("kpi")
+                else None
+            )
             try:
                 services.key_result_create(objective=objective, actor=request.user, **data)
                 messages.success(request, _("Key result added."))
@@ -329,9 +331,7 @@ def _kr_action(request, action, period):
             )
         return back
     kr = get_object_or_404(
-        KeyResult.objects.filter(
-            objective__in=objectives_visible_to(request.user).values("pk")
-        ).select_related("objective"),
+        key_results_visible_to(user=request.user),
         pk=id_or_none(request.POST.get("key_result")),
     )
     if not (can_edit_objective(request.user, kr.objective) or kr.owner_id == request.user.pk):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
@@ -19,8 +18,9 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from .errors import ApplicationError
 from .forms import ProfileForm
-from .models import Language, SchedulerHeartbeat
+from .models import Language
 from .refusals import refusal_for_exception
+from .selectors import scheduler_heartbeat, user_fresh_copy
 from .services import user_update_profile
 
 
@@ -28,9 +28,7 @@ from .services import user_update_profile
 def profile(request: HttpRequest):
     # The form validates against its own copy: ModelForm.is_valid() writes the cleaned
     # values onto its instance, and the service must see what really changed.
-    form = ProfileForm(
-        request.POST or None, instance=get_user_model().objects.get(pk=request.user.pk)
-    )
+    form = ProfileForm(request.POST or None, instance=user_fresh_copy(user=request.user))
     if request.method == "POST" and form.is_valid():
         try:
             user_update_profile(user=request.user, **form.cleaned_data)
@@ -103,7 +101,7 @@ def healthz(request: HttpRequest):
     else:
         checks["redis"] = "not configured"
     if checks["database"] == "ok":
-        beat = SchedulerHeartbeat.objects.filter(name="scheduler").first()
+        beat = scheduler_heartbeat(name="scheduler")
         checks["scheduler_last_run"] = beat.last_run_at.isoformat() if beat else None
     if not healthy:
         checks["status"] = "error"

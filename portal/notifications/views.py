@@ -21,26 +21,19 @@ from portal.forms_util import add_service_error, form_errors_text
 from portal.navigation import project_tab_links
 from portal.refusals import NextStep, Refused
 
-from . import services
+from . import selectors, services
 from .forms import EVENT_LABELS, ChannelForm, DeliveryFilterForm, SubscriptionForm
-from .models import Channel, Delivery, Subscription
 
 
 def notifications_page(request, *, project, page_url: str, extra: dict | None = None):
-    channels = Channel.objects.filter(project=project).order_by("name", "id")
+    channels = selectors.channel_list(project=project)
     if request.method == "POST":
         response = _handle_post(request, project=project, channels=channels, page_url=page_url)
         if response is not None:
             return response
-    subscriptions = {
-        s.channel_id: s for s in Subscription.objects.filter(channel__in=channels, project=project)
-    }
+    subscriptions = selectors.subscriptions_by_channel(channels=channels, project=project)
     # Site-wide channels serve every project: a project page shows them, read-only.
-    shared = (
-        Channel.objects.filter(project__isnull=True, enabled=True)
-        if project is not None
-        else Channel.objects.none()
-    )
+    shared = selectors.shared_channel_list(project=project)
     rows = []
     for channel in channels:
         subscription = subscriptions.get(channel.pk)
@@ -56,20 +49,9 @@ def notifications_page(request, *, project, page_url: str, extra: dict | None = 
             }
         )
     filters = DeliveryFilterForm(request.GET or None)
-    deliveries = Delivery.objects.select_related("channel").order_by("-created_at", "-id")
-    deliveries = (
-        deliveries.filter(project=project)
-        if project is not None
-        else deliveries.filter(channel__project__isnull=True)
+    deliveries = selectors.delivery_log(
+        project=project, filters=filters.cleaned_data if filters.is_valid() else None
     )
-    if filters.is_valid():
-        data = filters.cleaned_data
-        if data.get("status"):
-            deliveries = deliveries.filter(status=data["status"])
-        if data.get("event"):
-            deliveries = deliveries.filter(event_name=data["event"])
-        if data.get("channel"):
-            deliveries = deliveries.filter(channel_id=data["channel"])
     page = Paginator(deliveries, 50).get_page(request.GET.get("page") or 1)
     context = {
         "project": project,
@@ -109,19 +91,18 @@ def _handle_post(request, *, project, channels, page_url):
             request._new_channel_form = form
             return None
         if action == "retry":
-            qs = (
-                Delivery.objects.filter(project=project)
-                if project is not None
-                else Delivery.objects.filter(channel__project__isnull=True)
+            delivery = get_object_or_404(
+                selectors.delivery_scope(project=project), pk=request.POST.get("delivery")
             )
-            delivery = get_object_or_404(qs, pk=request.POST.get("delivery"))
             services.delivery_retry(delivery=delivery, actor=actor)
             messages.success(request, _("The delivery will be sent again shortly."))
             return HttpResponseRedirect(page_url)
         channel = get_object_or_404(channels, pk=request.POST.get("channel"))
         if action == "update":
             form = ChannelForm(
-                request.POST, instance=Channel.objects.get(pk=channel.pk), prefix=f"c{channel.pk}"
+                request.POST,
+                instance=selectors.channel_fresh_copy(channel=channel),
+                prefix=f"c{channel.pk}",
             )
             if form.is_valid():
                 services.channel_update(channel=channel, actor=actor, **form.cleaned_data)
