@@ -14,10 +14,13 @@ SMOKE ?= tests/portal tests/website tests/projects/test_services.py tests/projec
 	tests/metrics_dash/test_snapshots.py tests/metrics_dash/test_reports.py \
 	tests/requirements/test_scoring.py tests/requirements/test_services.py \
 	tests/requirements/test_selectors.py tests/requirements/test_csv.py tests/metrics/test_engineering.py
-# Type-checked with mypy + django-stubs: the layers that hold the rules.
+# Type-checked with mypy + django-stubs: the layers that hold the rules, and the HTML views
+# and forms that call them.
 MYPY_PATHS ?= $(wildcard */services.py */services/*.py */selectors.py */selectors/*.py \
 	*/permissions.py */tasks.py portal/notifications/services.py portal/notifications/tasks.py \
-	portal/notifications/selectors.py)
+	portal/notifications/selectors.py \
+	*/views.py */views_*.py */forms.py */forms_*.py website/home.py \
+	portal/notifications/views.py portal/notifications/forms.py)
 # Example secrets for the production deploy check only.
 DEPLOY_CHECK_ENV := DJANGO_SETTINGS_MODULE=portal.settings.production \
 	SECRET_KEY=deploy-check-example-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz \

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
@@ -22,9 +21,14 @@ from .api_permissions import (
     ChangesObjective,
     ChecksIn,
 )
-from .models import KeyResult, Objective
-from .permissions import objectives_visible_to
-from .selectors import _kpi_latest, kpi_list, kpi_points
+from .selectors import (
+    key_result_check_ins,
+    key_result_list,
+    kpi_list,
+    kpi_points,
+    objective_is_visible,
+    objectives_with_key_results,
+)
 from .serializers import (
     CheckInSerializer,
     KeyResultSerializer,
@@ -123,15 +127,9 @@ class ObjectiveViewSet(AtomicWritesMixin, viewsets.ModelViewSet):
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
-            return Objective.objects.none()
+            return objectives_with_key_results(user=None)
         project_param(self.request)
-        krs = KeyResult.objects.select_related("kpi").annotate(kpi_latest=_kpi_latest())
-        return (
-            objectives_visible_to(self.request.user)
-            .select_related("owner")
-            .prefetch_related(Prefetch("key_results", queryset=krs))
-            .order_by("-period", "level", "id")
-        )
+        return objectives_with_key_results(user=self.request.user)
 
     def create(self, request, *args, **kwargs):
         project = _project_of(request)
@@ -166,18 +164,9 @@ class KeyResultViewSet(AtomicWritesMixin, viewsets.ModelViewSet):
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
-            return KeyResult.objects.none()
-        project = project_param(self.request)
-        qs = (
-            KeyResult.objects.filter(
-                objective__in=objectives_visible_to(self.request.user).values("pk")
-            )
-            .select_related("objective", "kpi", "owner")
-            .annotate(kpi_latest=_kpi_latest())
-        )
-        if project is not None:
-            qs = qs.filter(objective__project_id=project)
-        return qs
+            return key_result_list(user=None)
+        project_id = project_param(self.request)
+        return key_result_list(user=self.request.user, project_id=project_id)
 
     def create(self, request, *args, **kwargs):
         # A hidden objective and a missing one look the same: 404.
@@ -190,7 +179,7 @@ class KeyResultViewSet(AtomicWritesMixin, viewsets.ModelViewSet):
             raise ValidationError(
                 {"objective": [_("An objective id is a whole number.")]}
             ) from None
-        if not objectives_visible_to(request.user).filter(pk=objective_id).exists():
+        if not objective_is_visible(user=request.user, objective_id=objective_id):
             raise NotFound(_("No such objective."))
         return super().create(request, *args, **kwargs)
 
@@ -223,7 +212,7 @@ class KeyResultViewSet(AtomicWritesMixin, viewsets.ModelViewSet):
     def check_ins(self, request, pk=None):
         kr = self.get_object()
         if request.method == "GET":
-            page = self.paginate_queryset(kr.check_ins.select_related("author"))
+            page = self.paginate_queryset(key_result_check_ins(key_result=kr))
             return self.get_paginated_response(CheckInSerializer(page, many=True).data)
         body = CheckInSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from portal.forms_util import form_field
 from portal.validators import currency_choices, validate_date_in_range
 from projects.forms import DateInput
 
@@ -17,10 +18,14 @@ class KPIForm(forms.ModelForm):
 
     def __init__(self, *args, language="zh-hans", **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["currency"].choices = [("", "—"), *currency_choices(language)]
+        form_field(self, "currency", forms.ChoiceField).choices = [
+            ("", "—"),
+            *currency_choices(language),
+        ]
 
     def clean(self):
         data = super().clean()
+        assert data is not None  # ModelForm.clean() returns cleaned_data
         # Said beside the field (the model's constraint would only give its name).
         if data.get("unit") == Unit.MONEY and not data.get("currency"):
             self.add_error("currency", _("A money KPI needs its currency."))
@@ -54,7 +59,7 @@ class ObjectiveForm(forms.ModelForm):
             required=False,
             empty_label=_("— (company or department)"),
         )
-        self.fields["level"].choices = Level.choices
+        form_field(self, "level", forms.ChoiceField).choices = Level.choices
 
 
 class KeyResultForm(forms.Form):
@@ -67,7 +72,10 @@ class KeyResultForm(forms.Form):
     def __init__(self, *args, kpi_choices=(), **kwargs):
         """`kpi_choices`: (id, name) pairs prepared once per page, not a query per form."""
         super().__init__(*args, **kwargs)
-        self.fields["kpi"].choices = [("", _("— (update by check-ins)")), *kpi_choices]
+        form_field(self, "kpi", forms.ChoiceField).choices = [
+            ("", _("— (update by check-ins)")),
+            *kpi_choices,
+        ]
 
 
 class CheckInForm(forms.Form):

@@ -23,7 +23,15 @@ from .calculations import (
     track_status,
 )
 from .engineering import days_figure
-from .models import KPI, DailyReport, KeyResult, KPIDataPoint, Objective, ProjectSnapshot
+from .models import (
+    KPI,
+    CheckIn,
+    DailyReport,
+    KeyResult,
+    KPIDataPoint,
+    Objective,
+    ProjectSnapshot,
+)
 from .permissions import kpis_visible_to, objectives_visible_to
 
 
@@ -97,19 +105,32 @@ def kpi_points(*, kpi: KPI) -> QuerySet[KPIDataPoint]:
     return KPIDataPoint.objects.filter(kpi=kpi).order_by("-date")
 
 
+def objectives_with_key_results(*, user: Any) -> QuerySet[Objective]:
+    """The objectives the person may see (none for no user), latest period first, with
+    owner and project joined and their key results prefetched, each with its KPI, its
+    owner and the KPI's latest value as `kpi_latest` (2 queries)."""
+    krs = KeyResult.objects.select_related("kpi", "owner").annotate(kpi_latest=_kpi_latest())
+    return (
+        objectives_visible_to(user)
+        .select_related("owner", "project")
+        .prefetch_related(Prefetch("key_results", queryset=krs))
+        .order_by("-period", "level", "id")
+    )
+
+
+def objective_is_visible(*, user: Any, objective_id: int) -> bool:
+    """Whether the objective exists and the person may see it (one query)."""
+    return objectives_visible_to(user).filter(pk=objective_id).exists()
+
+
 def objectives_for(*, user: Any, period: str | None = None, project: Any = None) -> list[Objective]:
     """Objectives with their key results, progress and status computed (3 queries)."""
-    qs = objectives_visible_to(user).select_related("owner", "project")
+    qs = objectives_with_key_results(user=user)
     if period:
         qs = qs.filter(period=period)
     if project is not None:
         qs = qs.filter(project=project)
-    krs = KeyResult.objects.select_related("kpi", "owner").annotate(kpi_latest=_kpi_latest())
-    objectives = list(
-        qs.prefetch_related(Prefetch("key_results", queryset=krs)).order_by(
-            "-period", "level", "id"
-        )
-    )
+    objectives = list(qs)
     today = clock.now().date()
     for objective in objectives:
         annotate_objective(objective, today)
@@ -290,3 +311,22 @@ def key_results_visible_to(*, user: Any) -> QuerySet[KeyResult]:
     return KeyResult.objects.filter(
         objective__in=objectives_visible_to(user).values("pk")
     ).select_related("objective")
+
+
+def key_result_list(*, user: Any, project_id: int | None = None) -> QuerySet[KeyResult]:
+    """`key_results_visible_to` with KPI and owner joined and the KPI's latest value as
+    `kpi_latest` (what progress needs, no query per row); with `project_id`, only those of
+    the project's objectives (the caller has checked the person may see the project)."""
+    qs = (
+        key_results_visible_to(user=user)
+        .select_related("kpi", "owner")
+        .annotate(kpi_latest=_kpi_latest())
+    )
+    if project_id is not None:
+        qs = qs.filter(objective__project_id=project_id)
+    return qs
+
+
+def key_result_check_ins(*, key_result: KeyResult) -> QuerySet[CheckIn]:
+    """The key result's check-ins, newest first, with their author."""
+    return key_result.check_ins.select_related("author")

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from portal import clock
 from portal.errors import ApplicationError
-from portal.forms_util import add_service_error, form_errors_text
+from portal.forms_util import add_service_error, form_errors_text, service_error_text
 from portal.http import id_or_none
 from projects.permissions import projects_visible_to
 
@@ -152,7 +152,7 @@ def kpi_board_view(request):
                     messages.success(request, _("Value saved for %(name)s.") % {"name": kpi.name})
                 else:
                     messages.error(
-                        request, "; ".join(e for errs in point.errors.values() for e in errs)
+                        request, "; ".join(str(e) for errs in point.errors.values() for e in errs)
                     )
                 return _back(project)
         except (ApplicationError, ValidationError) as exc:
@@ -257,16 +257,18 @@ def okr_board_view(request):
     # One query for the user's roles and one for the KPIs, whatever the number of objectives.
     roles = project_roles_of(user=request.user)
     kpi_rows = kpi_choice_rows(user=request.user)
+    # can_edit, kr_form and checkin_form are for the template only: Objective and KeyResult
+    # do not declare them (as they declare progress and status), so mypy cannot know them.
     for objective in objectives:
-        objective.can_edit = _can_edit_objective_cached(request.user, objective, roles)
+        objective.can_edit = _can_edit_objective_cached(request.user, objective, roles)  # type: ignore[attr-defined]
         choices = [
             (pk, name)
             for pk, name, project_id in kpi_rows
             if project_id in (None, objective.project_id)
         ]
-        objective.kr_form = KeyResultForm(prefix=f"kr{objective.pk}", kpi_choices=choices)
+        objective.kr_form = KeyResultForm(prefix=f"kr{objective.pk}", kpi_choices=choices)  # type: ignore[attr-defined]
         for kr in objective.key_results.all():
-            kr.checkin_form = CheckInForm(prefix=f"ci{kr.pk}", initial={"value": kr.current_value})
+            kr.checkin_form = CheckInForm(prefix=f"ci{kr.pk}", initial={"value": kr.current_value})  # type: ignore[attr-defined]
     return render(
         request,
         "metrics/okr_board.html",
@@ -323,7 +325,7 @@ def _kr_action(request, action, period):
                 services.key_result_create(objective=objective, actor=request.user, **data)
                 messages.success(request, _("Key result added."))
             except (ApplicationError, ValidationError) as exc:
-                messages.error(request, getattr(exc, "message", None) or "; ".join(exc.messages))
+                messages.error(request, service_error_text(exc))
         else:
             messages.error(
                 request,
@@ -337,16 +339,16 @@ def _kr_action(request, action, period):
     if not (can_edit_objective(request.user, kr.objective) or kr.owner_id == request.user.pk):
         messages.error(request, _("You cannot check in on this key result."))
         return back
-    form = CheckInForm(request.POST, prefix=f"ci{kr.pk}")
-    if form.is_valid():
+    checkin_form = CheckInForm(request.POST, prefix=f"ci{kr.pk}")
+    if checkin_form.is_valid():
         try:
-            services.check_in_add(key_result=kr, actor=request.user, **form.cleaned_data)
+            services.check_in_add(key_result=kr, actor=request.user, **checkin_form.cleaned_data)
             messages.success(request, _("Check-in saved."))
         except ApplicationError as exc:
             messages.error(request, exc.message)
     else:
         messages.error(
             request,
-            form_errors_text(form),
+            form_errors_text(checkin_form),
         )
     return back

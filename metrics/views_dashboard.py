@@ -146,7 +146,7 @@ def project_dashboard_view(request, key: str):
                 "title": t,
             }
             for n, t, s, d in done
-            if d >= s
+            if s is not None and d is not None and d >= s
         ],
         "p50": round(latest.cycle_p50_hours / 24, 2) if latest and latest.cycle_p50_hours else None,
         "p85": round(latest.cycle_p85_hours / 24, 2) if latest and latest.cycle_p85_hours else None,

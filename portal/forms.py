@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import get_language
 
+from .forms_util import form_field
 from .validators import timezone_choices
 
 
@@ -16,7 +17,7 @@ class ProfileForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["timezone"].choices = timezone_choices()
+        form_field(self, "timezone", forms.ChoiceField).choices = timezone_choices()
         self.fields["email"].required = False
         self.fields["display_name"].widget.attrs["autofocus"] = True
         self.lang = get_language()

@@ -26,6 +26,7 @@ from .services import user_update_profile
 
 @login_required
 def profile(request: HttpRequest):
+    assert request.user.is_authenticated  # @login_required
     # The form validates against its own copy: ModelForm.is_valid() writes the cleaned
     # values onto its instance, and the service must see what really changed.
     form = ProfileForm(request.POST or None, instance=user_fresh_copy(user=request.user))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -19,9 +18,13 @@ from portal.roles import Role
 from . import services
 from .api_params import AtomicWritesMixin, project_param
 from .api_permissions import owners_only
-from .models import Membership, PhaseChange, Project, WorkflowColumn
-from .permissions import projects_visible_to
-from .selectors import activity_for_user, member_count, project_members
+from .models import Project
+from .selectors.project import (
+    activity_for_user,
+    project_details,
+    project_members,
+    projects_with_member_count,
+)
 from .serializers import (
     ActivitySerializer,
     MembershipSerializer,
@@ -56,20 +59,9 @@ class ProjectViewSet(
     permission_classes = with_defaults(owners_only(_("Only the project's owners can change it.")))
 
     def get_queryset(self):
-        qs = (
-            projects_visible_to(self.request.user)
-            .select_related("owner")
-            .annotate(member_count=member_count())
-            .order_by("archived", "name")
-        )
         if self.action == "retrieve":
-            qs = qs.prefetch_related(
-                Prefetch(
-                    "phase_changes", queryset=PhaseChange.objects.select_related("changed_by")
-                ),
-                Prefetch("columns", queryset=WorkflowColumn.objects.order_by("order", "id")),
-            )
-        return qs
+            return project_details(user=self.request.user)
+        return projects_with_member_count(user=self.request.user)
 
     def get_serializer_class(self):
         if self.action == "retrieve":
@@ -143,9 +135,7 @@ class ProjectViewSet(
     def member_detail(self, request, pk=None, user_id=None):
         """PATCH `{role}` to change a member's role, DELETE to remove them (owners only)."""
         project = self.get_object()
-        membership = get_object_or_404(
-            Membership.objects.select_related("user"), project=project, user_id=user_id
-        )
+        membership = get_object_or_404(project_members(project=project), user_id=user_id)
         if request.method == "GET":
             return Response(MembershipSerializer(membership).data)
         if request.method == "DELETE":
@@ -184,9 +174,6 @@ class ActivityListView(generics.ListAPIView):
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
-            return Activity.objects.none()
-        qs = activity_for_user(user=self.request.user)
+            return activity_for_user(user=None)
         project_id = project_param(self.request)
-        if project_id is not None:
-            qs = Activity.objects.select_related("actor", "project").filter(project_id=project_id)
-        return qs.order_by("-at", "-id")
+        return activity_for_user(user=self.request.user, project_id=project_id)

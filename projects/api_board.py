@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -15,10 +14,21 @@ from portal.api.filters import BooleanFilter, IdFilter, PortalFilterSet
 from portal.errors import ApplicationError
 
 from . import services
-from .api_params import ProjectScopedMixin
+from .api_params import ProjectScopedMixin, project_param
 from .api_permissions import owners_only
-from .models import RetroItem, Retrospective, Sprint, WorkItem
-from .selectors.board import sprint_burndown
+from .models import Retrospective, Sprint, WorkItem
+from .selectors.board import (
+    board_column,
+    board_work_item,
+    sprint_burndown,
+    work_items_matching,
+    work_items_visible_to,
+)
+from .selectors.sprint import (
+    retrospective_items,
+    retrospectives_visible_to,
+    sprints_visible_to,
+)
 from .serializers_board import (
     RetroItemSerializer,
     RetrospectiveSerializer,
@@ -51,7 +61,8 @@ class SprintViewSet(
     ordering = ["start", "id"]
 
     def get_queryset(self):
-        return self.scoped(Sprint.objects.select_related("project"))
+        project_param(self.request)  # 400 / 404 for a bad or foreign ?project=
+        return sprints_visible_to(user=self.request.user)
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
@@ -126,7 +137,7 @@ class WorkItemFilter(PortalFilterSet):
         fields = ["project", "sprint", "column", "assignee", "type", "priority", "blocked"]
 
     def filter_text(self, queryset, name, value):
-        return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
+        return work_items_matching(queryset, text=value)
 
 
 class WorkItemViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
@@ -142,7 +153,8 @@ class WorkItemViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
     ordering = ["column__order", "rank", "id"]
 
     def get_queryset(self):
-        return self.scoped(WorkItem.objects.select_related("project", "assignee", "column"))
+        project_param(self.request)  # 400 / 404 for a bad or foreign ?project=
+        return work_items_visible_to(user=self.request.user)
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
@@ -171,13 +183,13 @@ class WorkItemViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
         body = WorkItemMoveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        column = item.project.columns.filter(pk=data["column"]).first()
+        column = board_column(project=item.project, column_id=data["column"])
         if column is None:
             raise ValidationError({"column": [_("This column is not on this project's board.")]})
         neighbours = {}
         for name in ("before", "after"):
             if data.get(name) is not None:
-                neighbour = WorkItem.objects.filter(project=item.project, pk=data[name]).first()
+                neighbour = board_work_item(project=item.project, item_id=data[name])
                 if neighbour is None:
                     raise ValidationError({name: [_("This card is not on this project's board.")]})
                 neighbours[name] = neighbour
@@ -218,11 +230,8 @@ class RetrospectiveViewSet(
         pass
 
     def get_queryset(self):
-        return self.scoped(
-            Retrospective.objects.select_related("sprint", "sprint__project").prefetch_related(
-                "items", "items__author"
-            )
-        ).order_by("-sprint__start")
+        project_param(self.request)  # 400 / 404 for a bad or foreign ?project=
+        return retrospectives_visible_to(user=self.request.user)
 
     @extend_schema(methods=["GET"], responses=RetroItemSerializer(many=True))
     @extend_schema(
@@ -232,8 +241,7 @@ class RetrospectiveViewSet(
     def items(self, request, pk=None):
         retro = self.get_object()
         if request.method == "GET":
-            qs = RetroItem.objects.filter(retrospective=retro).select_related("author")
-            page = self.paginate_queryset(qs)
+            page = self.paginate_queryset(retrospective_items(retrospective=retro))
             return self.get_paginated_response(RetroItemSerializer(page, many=True).data)
         body = RetroItemSerializer(data=request.data)
         body.is_valid(raise_exception=True)

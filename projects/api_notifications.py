@@ -25,7 +25,14 @@ from portal.notifications.models import Channel, Delivery, Subscription
 
 from .api_params import project_param
 from .api_permissions import ManagesNotifications
-from .permissions import project_get_for_user, projects_visible_to
+from .permissions import project_get_for_user
+from .selectors.notifications import (
+    channel_is_visible,
+    channels_visible_to,
+    deliveries_visible_to,
+    project_ids_managing_notifications,
+    subscriptions_visible_to,
+)
 
 
 class ChannelSerializer(StrictModelSerializer):
@@ -62,7 +69,7 @@ class ChannelSerializer(StrictModelSerializer):
         request = self.context.get("request")
         user = getattr(request, "user", None)
         if managed is None:  # a serializer used outside the viewset
-            managed = set(_owned_projects(user).values_list("pk", flat=True)) if user else set()
+            managed = project_ids_managing_notifications(user=user) if user else set()
         manages = bool(user and user.is_staff) or channel.project_id in managed
         if not manages:
             # Webhook URLs carry credentials (DingTalk access_token, Slack's path): only
@@ -104,20 +111,6 @@ class DeliverySerializer(StrictModelSerializer):
         read_only_fields = fields
 
 
-def _owned_projects(user):
-    """Projects whose notification settings the user manages (owners; staff: all)."""
-    qs = projects_visible_to(user)
-    if user.is_staff:
-        return qs
-    return qs.filter(memberships__user=user, memberships__role="owner")
-
-
-def _visible_channels(user):
-    if user.is_staff:
-        return Channel.objects.all()
-    return Channel.objects.filter(project__in=projects_visible_to(user).values("pk"))
-
-
 def _project_from(request, raw):
     if raw in (None, ""):
         return None
@@ -138,16 +131,16 @@ class ChannelViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
-            return Channel.objects.none()
+            return channels_visible_to(user=None)
         project_param(self.request)
-        return _visible_channels(self.request.user).select_related("project").order_by("name", "id")
+        return channels_visible_to(user=self.request.user)
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
         user = self.request.user
         if user.is_authenticated and not getattr(self, "swagger_fake_view", False):
             # One query for the whole page: which projects' channels this person manages.
-            context["managed_project_ids"] = set(_owned_projects(user).values_list("pk", flat=True))
+            context["managed_project_ids"] = project_ids_managing_notifications(user=user)
         return context
 
     def create(self, request, *args, **kwargs):
@@ -208,13 +201,9 @@ class SubscriptionViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
-            return Subscription.objects.none()
+            return subscriptions_visible_to(user=None)
         project_param(self.request)
-        user = self.request.user
-        qs = Subscription.objects.select_related("channel", "project")
-        if user.is_staff:
-            return qs
-        return qs.filter(project__in=projects_visible_to(user).values("pk"))
+        return subscriptions_visible_to(user=self.request.user)
 
     def _save(self, serializer, instance=None):
         # One transaction: a refused update must not have removed the old subscription.
@@ -224,7 +213,7 @@ class SubscriptionViewSet(viewsets.ModelViewSet):
     def _save_locked(self, serializer, instance=None):
         data = serializer.validated_data
         channel = data.get("channel") or instance.channel
-        if not _visible_channels(self.request.user).filter(pk=channel.pk).exists():
+        if not channel_is_visible(user=self.request.user, channel_id=channel.pk):
             raise ValidationError({"channel": [_("No such channel.")]})
         project = data.get("project", instance.project if instance else None)
         if project is not None:
@@ -275,14 +264,9 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
-            return Delivery.objects.none()
+            return deliveries_visible_to(user=None)
         project_param(self.request)
-        user = self.request.user
-        qs = Delivery.objects.select_related("channel").order_by("-created_at", "-id")
-        if user.is_staff:
-            return qs
-        # Members see the deliveries of their projects' events, whichever channel carried them.
-        return qs.filter(project__in=projects_visible_to(user).values("pk"))
+        return deliveries_visible_to(user=self.request.user)
 
     @extend_schema(request=None, responses=DeliverySerializer)
     @action(detail=True, methods=["post"])

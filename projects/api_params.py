@@ -12,7 +12,8 @@ from portal.api.permissions import with_defaults
 
 from .api_permissions import CanEditProjectWork
 from .models import Project
-from .permissions import project_get_for_user, projects_visible_to
+from .permissions import project_get_for_user
+from .selectors.project import project_is_visible
 
 
 def project_param(request) -> int | None:
@@ -27,7 +28,7 @@ def project_param(request) -> int | None:
         project_id = None
     if project_id is None or not -MAX_ID <= project_id <= MAX_ID:
         raise ValidationError({"project": [_("A project id is a whole number.")]})
-    if not projects_visible_to(request.user).filter(pk=project_id).exists():
+    if not project_is_visible(user=request.user, project_id=project_id):
         raise NotFound(_("No such project."))
     return project_id
 
@@ -50,9 +51,10 @@ class AtomicWritesMixin:
 
 
 class ProjectScopedMixin(AtomicWritesMixin):
-    """Lists limited to the caller's projects; `?project=` of another project is a 404;
-    a create names its project and is authorised before the body is validated, so an id
-    that exists elsewhere and one that does not look the same (404) to an outsider.
+    """Lists limited to the caller's projects (each viewset's `get_queryset` calls
+    `project_param` and a `*_visible_to` selector); `?project=` of another project is a
+    404; a create names its project and is authorised before the body is validated, so an
+    id that exists elsewhere and one that does not look the same (404) to an outsider.
 
     Writes are declared, not checked by hand: `CanEditProjectWork` (members, in the view's
     `edit_refusal` words) judges every object `get_object()` fetches for a write (an update
@@ -68,13 +70,6 @@ class ProjectScopedMixin(AtomicWritesMixin):
     # True: a create without `project` is refused before anything else is checked.
     # False: the serializer reports the missing project with the other field errors.
     project_required_upfront = True
-
-    def _visible(self):
-        return projects_visible_to(self.request.user)
-
-    def scoped(self, qs):
-        project_param(self.request)  # 400 / 404 for a bad or foreign ?project=
-        return qs.filter(**{f"{self.project_lookup}__in": self._visible().values("pk")})
 
     def get_object(self):
         # An update is authorised in initial() (its object permissions run in get_object),

@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from portal.forms_util import form_field
 from portal.roles import Role
 from portal.validators import currency_choices, timezone_choices
 
@@ -44,8 +45,10 @@ class ProjectForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["currency"].choices = currency_choices(get_language() or "en")
-        self.fields["timezone"].choices = timezone_choices()
+        form_field(self, "currency", forms.ChoiceField).choices = currency_choices(
+            get_language() or "en"
+        )
+        form_field(self, "timezone", forms.ChoiceField).choices = timezone_choices()
         if self.instance.pk:
             # The key is in every item key (MALL-42) and in links: it never changes.
             self.fields["key"].disabled = True
@@ -77,8 +80,14 @@ class ProjectFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["phase"].choices = [("", _("All phases")), *Phase.choices]
-        self.fields["health"].choices = [("", _("Any health")), *Health.choices]
+        form_field(self, "phase", forms.ChoiceField).choices = [
+            ("", _("All phases")),
+            *Phase.choices,
+        ]
+        form_field(self, "health", forms.ChoiceField).choices = [
+            ("", _("Any health")),
+            *Health.choices,
+        ]
 
 
 class MemberAddForm(forms.Form):

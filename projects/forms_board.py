@@ -1,9 +1,12 @@
 """Forms for the board, sprints and retrospectives."""
 
+from __future__ import annotations
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from portal.forms_util import UserChoiceField, form_field
 from portal.validators import validate_date_in_range
 
 from .forms import DateInput
@@ -41,12 +44,14 @@ class LabelsField(forms.CharField):
 class WorkItemForm(forms.Form):
     title = forms.CharField(label=_("title"), max_length=200)
     type = forms.ChoiceField(label=_("type"), choices=WorkItemType.choices)
-    assignee = forms.ModelChoiceField(label=_("assignee"), queryset=None, required=False)
+    assignee = UserChoiceField(label=_("assignee"), queryset=None, required=False)
     story_points = forms.IntegerField(
         label=_("story points"), min_value=0, max_value=100, required=False
     )
     priority = forms.ChoiceField(label=_("priority"), choices=Priority.choices)
-    sprint = forms.ModelChoiceField(label=_("sprint"), queryset=None, required=False)
+    sprint: forms.ModelChoiceField[Sprint] = forms.ModelChoiceField(
+        label=_("sprint"), queryset=None, required=False
+    )
     labels = LabelsField(label=_("labels"), required=False, help_text=_("Separate with commas."))
     due_date = forms.DateField(
         label=_("due date"),
@@ -62,16 +67,16 @@ class WorkItemForm(forms.Form):
 
     def __init__(self, *args, project, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = member_users(project)
-        self.fields["assignee"].label_from_instance = lambda u: u.label
-        self.fields["assignee"].empty_label = _("Unassigned")
-        self.fields["sprint"].queryset = project.sprints.exclude(state=SprintState.CLOSED).order_by(
-            "start"
-        )
-        self.fields["sprint"].empty_label = _("Backlog (no sprint)")
+        assignee = form_field(self, "assignee", forms.ModelChoiceField)
+        assignee.queryset = member_users(project)
+        assignee.empty_label = _("Unassigned")
+        sprint = form_field(self, "sprint", forms.ModelChoiceField)
+        sprint.queryset = project.sprints.exclude(state=SprintState.CLOSED).order_by("start")
+        sprint.empty_label = _("Backlog (no sprint)")
 
     def clean(self):
         data = super().clean()
+        assert data is not None  # Form.clean() returns cleaned_data
         if data.get("blocked") and not (data.get("blocked_reason") or "").strip():
             self.add_error("blocked_reason", _("Say what blocks this item."))
         return data
@@ -83,7 +88,7 @@ class QuickAddForm(forms.Form):
 
     def __init__(self, *args, project, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["column"].queryset = project.columns.all()
+        form_field(self, "column", forms.ModelChoiceField).queryset = project.columns.all()
 
 
 class MoveForm(forms.Form):
@@ -111,10 +116,11 @@ class SprintCloseForm(forms.Form):
 
     def __init__(self, *args, sprint, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["carry_to"].queryset = sprint.project.sprints.filter(
-            state=SprintState.PLANNED
-        ).order_by("start")
-        self.fields["carry_to"].empty_label = _("The backlog")
+        carry_to = form_field(self, "carry_to", forms.ModelChoiceField)
+        carry_to.queryset = sprint.project.sprints.filter(state=SprintState.PLANNED).order_by(
+            "start"
+        )
+        carry_to.empty_label = _("The backlog")
 
 
 class ColumnForm(forms.ModelForm):
@@ -131,7 +137,7 @@ class ColumnCategoryField(forms.ChoiceField):
 class RetroItemForm(forms.Form):
     kind = forms.ChoiceField(choices=RetroKind.choices)
     text = forms.CharField(label=_("text"), max_length=500)
-    owner = forms.ModelChoiceField(label=_("owner"), queryset=None, required=False)
+    owner = UserChoiceField(label=_("owner"), queryset=None, required=False)
     due_date = forms.DateField(
         label=_("due date"),
         required=False,
@@ -141,8 +147,7 @@ class RetroItemForm(forms.Form):
 
     def __init__(self, *args, project, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = member_users(project)
-        self.fields["owner"].label_from_instance = lambda u: u.label
+        form_field(self, "owner", forms.ModelChoiceField).queryset = member_users(project)
 
 
 class StandupNoteForm(forms.Form):
@@ -161,6 +166,7 @@ class SprintSettingsForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        assert data is not None  # Form.clean() returns cleaned_data
         if (data.get("sprint_min_weeks") or 0) > (data.get("sprint_max_weeks") or 99):
             self.add_error(
                 "sprint_max_weeks", _("The longest sprint cannot be shorter than the shortest.")

@@ -55,6 +55,7 @@ def project_list_view(request: HtmxHttpRequest):
 @login_required
 @require_http_methods(["GET", "POST"])
 def project_create_view(request: HtmxHttpRequest):
+    assert request.user.is_authenticated  # @login_required
     form = ProjectForm(request.POST or None, initial={"language": request.user.language})
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
 from portal.errors import ApplicationError
-from portal.forms_util import add_service_error
+from portal.forms_util import add_service_error, service_error_text
 from portal.http import HtmxHttpRequest, id_or_none
 from portal.roles import Role
 
@@ -81,10 +81,13 @@ def _board_context(request, project):
         swimlane=filters["swimlane"],
         labels={"unassigned": _("Unassigned")},
     )
+    # count, over_wip and at_wip are for the template only: WorkflowColumn does not declare
+    # them (as WorkItem declares age_hours), so mypy cannot know them.
     for column in columns:
-        column.count = counts.get(column.pk, 0)
-        column.over_wip = bool(column.wip_limit and column.count > column.wip_limit)
-        column.at_wip = bool(column.wip_limit and column.count >= column.wip_limit)
+        count = counts.get(column.pk, 0)
+        column.count = count  # type: ignore[attr-defined]
+        column.over_wip = bool(column.wip_limit and count > column.wip_limit)  # type: ignore[attr-defined]
+        column.at_wip = bool(column.wip_limit and count >= column.wip_limit)  # type: ignore[attr-defined]
     sprint = filters["sprint_obj"]
     return {
         "project": project,
@@ -176,7 +179,7 @@ def board_quick_add_view(request: HtmxHttpRequest, key: str):
                 position="top",
             )
         except (ApplicationError, ValidationError) as exc:
-            messages.error(request, getattr(exc, "message", None) or "; ".join(exc.messages))
+            messages.error(request, service_error_text(exc))
     else:
         messages.error(request, _("Give the card a title."))
     if request.htmx:

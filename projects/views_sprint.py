@@ -280,7 +280,7 @@ def board_settings_view(request: HtmxHttpRequest, key: str):
                 if form.is_valid():
                     services.column_update(column=column, actor=request.user, **form.cleaned_data)
                     return _back(project)
-                errors[column.pk] = "; ".join(e for errs in form.errors.values() for e in errs)
+                errors[column.pk] = "; ".join(str(e) for errs in form.errors.values() for e in errs)
             if action == "delete":
                 column = get_object_or_404(
                     WorkflowColumn, project=project, pk=id_or_none(request.POST.get("column"))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 import django_filters
-from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
@@ -18,16 +17,21 @@ from portal.api.permissions import RulePermission, with_defaults
 from portal.errors import ApplicationError
 from projects.api_params import ProjectScopedMixin, project_param
 from projects.api_permissions import owners_only
-from projects.permissions import can_edit, project_get_for_user, projects_visible_to
+from projects.permissions import can_edit, project_get_for_user
 
 from . import services
-from .models import Department, Kano, MoSCoW, Priority, Requirement, RequirementKPI, Status
+from .models import Department, Kano, MoSCoW, Priority, Requirement, Status
 from .selectors import (
-    PRIORITY_ORDER,
-    SORTS,
     kano_survey,
     kano_surveys,
+    requirement_discussion,
     requirement_filter,
+    requirement_kano_responses,
+    requirement_visible_to,
+    requirement_with_kpi_links,
+    requirements_in_api_order,
+    requirements_visible_to,
+    with_kpi_links,
     work_item_progress,
 )
 from .serializers import (
@@ -114,28 +118,15 @@ class RequirementViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
 
     def get_queryset(self):
         project_param(self.request)  # 400 / 404 for a bad or foreign ?project=
-        visible = projects_visible_to(self.request.user)
-        return Requirement.objects.filter(project__in=visible.values("pk")).select_related(
-            "project", "created_by"
-        )
+        return requirements_visible_to(user=self.request.user)
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
         if self.action == "list":
             ordering = self.request.query_params.get("ordering", "")
-            if ordering.lstrip("-") == "priority":
-                queryset = queryset.annotate(priority_order=PRIORITY_ORDER).order_by(
-                    *(("-priority_order",) if ordering.startswith("-") else ("priority_order",)),
-                    "rank",
-                    "id",
-                )
-            elif ordering.lstrip("-") in ("rice_score", "wsjf_score"):
-                sort = SORTS["rice" if "rice" in ordering else "wsjf"]
-                queryset = queryset.order_by(*sort) if ordering.startswith("-") else queryset
+            queryset = requirements_in_api_order(queryset, ordering=ordering)
         if self.action in ("list", "retrieve"):
-            queryset = queryset.prefetch_related(
-                Prefetch("kpi_links", queryset=RequirementKPI.objects.select_related("kpi"))
-            )
+            queryset = with_kpi_links(queryset)
         return queryset
 
     def list(self, request, *args, **kwargs):
@@ -151,16 +142,6 @@ class RequirementViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
             RequirementSerializer(page, many=True, context=context).data
         )
 
-    def _fresh(self, pk: int) -> Requirement:
-        """The requirement as stored now, with what its answer shows (fixed query count)."""
-        return (
-            Requirement.objects.select_related("project", "created_by")
-            .prefetch_related(
-                Prefetch("kpi_links", queryset=RequirementKPI.objects.select_related("kpi"))
-            )
-            .get(pk=pk)
-        )
-
     def perform_create(self, serializer):
         project = self.project_for_create(serializer)
         data = dict(serializer.validated_data)
@@ -173,7 +154,7 @@ class RequirementViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
                 kpi_links=[_link(link) for link in links or []],
                 **data,
             )
-        serializer.instance = self._fresh(requirement.pk)
+        serializer.instance = requirement_with_kpi_links(pk=requirement.pk)
 
     def perform_update(self, serializer):
         requirement = serializer.instance
@@ -187,7 +168,7 @@ class RequirementViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
                 kpi_links=None if links is None else [_link(link) for link in links],
                 **changes,
             )
-        serializer.instance = self._fresh(requirement.pk)
+        serializer.instance = requirement_with_kpi_links(pk=requirement.pk)
 
     def perform_destroy(self, instance):
         services.requirement_delete(requirement=instance, actor=self.request.user)
@@ -209,8 +190,7 @@ class RequirementViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
         collected outside the portal."""
         requirement = self.get_object()
         if request.method == "GET":
-            answers = requirement.kano_responses.select_related("respondent")
-            page = self.paginate_queryset(answers)
+            page = self.paginate_queryset(requirement_kano_responses(requirement=requirement))
             response = self.get_paginated_response(KanoResponseSerializer(page, many=True).data)
             response.data["kano_survey"] = kano_survey(requirement)
             return response
@@ -234,7 +214,7 @@ class RequirementViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
         """GET the discussion, oldest first; POST `{body}` (Markdown) adds a comment."""
         requirement = self.get_object()
         if request.method == "GET":
-            page = self.paginate_queryset(requirement.comments.select_related("author"))
+            page = self.paginate_queryset(requirement_discussion(requirement=requirement))
             return self.get_paginated_response(RequirementCommentSerializer(page, many=True).data)
         serializer = RequirementCommentSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -290,7 +270,8 @@ class RequirementViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
         return Response({"updated": [r.pk for r in updated]})
 
     def _visible(self, pk: int, field: str) -> Requirement:
-        found = self.get_queryset().filter(pk=pk).first()
+        project_param(self.request)  # as get_queryset: 400 / 404 for a bad or foreign ?project=
+        found = requirement_visible_to(user=self.request.user, pk=pk)
         if found is None:
             raise ValidationError({field: [_("No such requirement.")]})
         return found

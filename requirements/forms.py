@@ -1,11 +1,14 @@
+from __future__ import annotations
+
 from decimal import Decimal
 
 from django import forms
 from django.apps import apps
-from django.db.models import Q
+from django.db.models import Model, Q
 from django.utils.translation import gettext_lazy as _
 
 from portal.errors import ApplicationError
+from portal.forms_util import form_field
 from portal.models import Department
 from projects.forms import DateInput
 from projects.models import Sprint, SprintState
@@ -61,10 +64,13 @@ class BacklogFilterForm(forms.Form):
 
     def __init__(self, *args, phases=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["moscow"].choices = _with_unset(MoSCoW.choices, _("Not set"))
-        self.fields["kano"].choices = _with_unset(Kano.choices, _("Not set"))
-        self.fields["priority"].choices = _with_unset(Priority.choices, _("Not set"))
-        self.fields["phase"].choices = [
+        for name, choices in (
+            ("moscow", MoSCoW.choices),
+            ("kano", Kano.choices),
+            ("priority", Priority.choices),
+        ):
+            form_field(self, name, forms.ChoiceField).choices = _with_unset(choices, _("Not set"))
+        form_field(self, "phase", forms.ChoiceField).choices = [
             ("", _("All phases")),
             *[(p, phase_label(p)) for p in phases],
             (0, _("No phase")),
@@ -136,6 +142,7 @@ class InlineEditForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        assert data is not None  # Form.clean() returns cleaned_data
         field, value = data.get("field"), data.get("value") or ""
         allowed = {
             "moscow": [NOT_SET, *MoSCoW.values],
@@ -176,12 +183,15 @@ class BulkEditForm(forms.Form):
 
     def __init__(self, *args, ids=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["ids"].choices = [(i, i) for i in ids]
+        form_field(self, "ids", forms.ChoiceField).choices = [(i, i) for i in ids]
         self.fields["ids"].error_messages["required"] = _("Select at least one requirement.")
-        self.fields["moscow"].choices = _with_unset(MoSCoW.choices, "")
-        self.fields["kano"].choices = _with_unset(Kano.choices, "")
-        self.fields["priority"].choices = _with_unset(Priority.choices, "")
-        self.fields["status"].choices = _with_unset(RequirementStatus.choices, "")
+        for name, choices in (
+            ("moscow", MoSCoW.choices),
+            ("kano", Kano.choices),
+            ("priority", Priority.choices),
+            ("status", RequirementStatus.choices),
+        ):
+            form_field(self, name, forms.ChoiceField).choices = _with_unset(choices, "")
 
     def changes(self) -> dict:
         data = self.cleaned_data
@@ -230,7 +240,8 @@ class KanoAnswerForm(forms.Form):
 
 
 class KPILinkForm(forms.Form):
-    kpi = forms.ModelChoiceField(label=_("KPI"), queryset=None)
+    # A metrics KPI: requirements sits below metrics, so it names no KPI class.
+    kpi: forms.ModelChoiceField[Model] = forms.ModelChoiceField(label=_("KPI"), queryset=None)
     expected_change = forms.DecimalField(
         label=_("expected change"),
         max_digits=14,
@@ -242,7 +253,7 @@ class KPILinkForm(forms.Form):
     def __init__(self, *args, project, **kwargs):
         super().__init__(*args, **kwargs)
         KPI = apps.get_model("metrics", "KPI")
-        self.fields["kpi"].queryset = KPI.objects.filter(
+        form_field(self, "kpi", forms.ModelChoiceField).queryset = KPI.objects.filter(
             Q(project=project) | Q(project__isnull=True)
         ).order_by("project_id", "name")
 
@@ -254,7 +265,7 @@ class CommentForm(forms.Form):
 
 
 class PromoteForm(forms.Form):
-    sprint = forms.ModelChoiceField(
+    sprint: forms.ModelChoiceField[Sprint] = forms.ModelChoiceField(
         label=_("sprint"), queryset=None, required=False, empty_label=_("Project backlog")
     )
     titles = forms.CharField(
@@ -269,7 +280,7 @@ class PromoteForm(forms.Form):
 
     def __init__(self, *args, project, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["sprint"].queryset = Sprint.objects.filter(
+        form_field(self, "sprint", forms.ModelChoiceField).queryset = Sprint.objects.filter(
             project=project, state__in=[SprintState.PLANNED, SprintState.ACTIVE]
         ).order_by("start")
 

@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import Case, Count, F, IntegerField, Prefetch, Q, QuerySet, Sum, Value, When
 
 from projects.models import Project, WorkItem
+from projects.permissions import projects_visible_to
 
 from . import scoring
 from .models import (
@@ -48,18 +49,54 @@ def requirement_backlog(*, project: Project, filters: dict[str, Any] | None = No
     """The project's requirements, filtered and sorted as the backlog page, its CSV export
     and the API show them. KPI links come prefetched (one more query per page)."""
     filters = filters or {}
-    qs = (
-        Requirement.objects.filter(project=project)
-        .select_related("project")
-        .prefetch_related(
-            Prefetch("kpi_links", queryset=RequirementKPI.objects.select_related("kpi"))
-        )
-    )
+    qs = with_kpi_links(Requirement.objects.filter(project=project).select_related("project"))
     qs = requirement_filter(qs, filters)
     sort = filters.get("sort") or "rank"
     if sort == "priority":
         qs = qs.annotate(priority_order=PRIORITY_ORDER)
     return qs.order_by(*SORTS.get(sort, SORTS["rank"]))
+
+
+def with_kpi_links(qs: QuerySet[Requirement]) -> QuerySet[Requirement]:
+    """`qs` with each requirement's KPI links (and their KPIs) prefetched: one more query
+    for any number of requirements."""
+    return qs.prefetch_related(
+        Prefetch("kpi_links", queryset=RequirementKPI.objects.select_related("kpi"))
+    )
+
+
+def requirements_visible_to(*, user: Any) -> QuerySet[Requirement]:
+    """The requirements of every project the user may see, with project and author
+    joined."""
+    return Requirement.objects.filter(
+        project__in=projects_visible_to(user).values("pk")
+    ).select_related("project", "created_by")
+
+
+def requirement_visible_to(*, user: Any, pk: int) -> Requirement | None:
+    """The requirement with this id if the user may see it, else None (one query)."""
+    return requirements_visible_to(user=user).filter(pk=pk).first()
+
+
+def requirement_with_kpi_links(*, pk: int) -> Requirement:
+    """The requirement as stored now, with project, author and KPI links (with their
+    KPIs): what the API answers after a write (2 queries). Raises DoesNotExist."""
+    return with_kpi_links(Requirement.objects.select_related("project", "created_by")).get(pk=pk)
+
+
+def requirements_in_api_order(qs: QuerySet[Requirement], *, ordering: str) -> QuerySet[Requirement]:
+    """`qs` sorted as the API's `?ordering=` means where a plain field sort would not:
+    `priority` puts P0 first (not alphabetical order), `-rice_score` and `-wsjf_score` put
+    unscored requirements last. Any other ordering is left as it is."""
+    field = ordering.lstrip("-")
+    descending = ordering.startswith("-")
+    if field == "priority":
+        return qs.annotate(priority_order=PRIORITY_ORDER).order_by(
+            "-priority_order" if descending else "priority_order", "rank", "id"
+        )
+    if field in ("rice_score", "wsjf_score") and descending:
+        return qs.order_by(*SORTS["rice" if field == "rice_score" else "wsjf"])
+    return qs
 
 
 def requirement_filter(qs: QuerySet, filters: dict[str, Any]) -> QuerySet:
@@ -302,9 +339,14 @@ def requirement_work_items(*, requirement: Requirement) -> list[WorkItem]:
     )
 
 
+def requirement_discussion(*, requirement: Requirement) -> QuerySet[RequirementComment]:
+    """The requirement's comments with their author, oldest first (to be paginated)."""
+    return requirement.comments.select_related("author")
+
+
 def requirement_comments(*, requirement: Requirement) -> list[RequirementComment]:
     """The requirement's comments with their author, oldest first (one query)."""
-    return list(requirement.comments.select_related("author"))
+    return list(requirement_discussion(requirement=requirement))
 
 
 def requirement_risks(*, requirement: Requirement) -> list[Any]:
@@ -313,10 +355,16 @@ def requirement_risks(*, requirement: Requirement) -> list[Any]:
     return list(requirement.risks.order_by("-score", "number"))
 
 
+def requirement_kano_responses(*, requirement: Requirement) -> QuerySet[KanoResponse]:
+    """The requirement's Kano survey answers with respondent and recorder, oldest first
+    (to be paginated)."""
+    return requirement.kano_responses.select_related("respondent", "recorded_by")
+
+
 def requirement_kano_answers(*, requirement: Requirement) -> list[KanoResponse]:
     """The requirement's Kano survey answers with respondent and recorder, oldest first
     (one query)."""
-    return list(requirement.kano_responses.select_related("respondent", "recorded_by"))
+    return list(requirement_kano_responses(requirement=requirement))
 
 
 def requirement_kano_answers_with_project(*, requirement: Requirement) -> QuerySet[KanoResponse]:

@@ -6,6 +6,7 @@ rows (inline edits) and the MoSCoW panel, without reloading; the URL keeps the f
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -19,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
 from portal.errors import ApplicationError
-from portal.forms_util import form_errors_text
+from portal.forms_util import form_errors_text, form_field
 from portal.http import HtmxHttpRequest, id_or_none, query_without
 from portal.roles import Role
 from projects.permissions import can_edit, project_get_for_user
@@ -59,8 +60,8 @@ def backlog_filters(request, project) -> tuple[BacklogFilterForm, dict]:
     data = request.GET.copy()
     probe = BacklogFilterForm(phases=phases)
     for name in ("status", "moscow", "kano", "priority", "source_department"):
-        valid = {str(value) for value, _label in probe.fields[name].choices}
-        data.setlist(name, [v for v in data.getlist(name) if v in valid])
+        field = form_field(probe, name, forms.ChoiceField)
+        data.setlist(name, [v for v in data.getlist(name) if field.valid_value(v)])
     form = BacklogFilterForm(data, phases=phases)
     form.is_valid()
     return form, {k: v for k, v in form.cleaned_data.items() if k not in form.errors}
@@ -194,7 +195,7 @@ def requirement_inline_view(request: HtmxHttpRequest, key: str, number: int):
             error = "; ".join(exc.messages)
     else:
         error = form_errors_text(form) or "; ".join(
-            e for errors in form.errors.values() for e in errors
+            str(e) for errors in form.errors.values() for e in errors
         )
     fresh = requirement_backlog(project=project).get(pk=requirement.pk)
     context = {
@@ -222,7 +223,7 @@ def backlog_bulk_view(request: HtmxHttpRequest, key: str):
     form = BulkEditForm(request.POST, ids=ids)
     message, ok = "", False
     if not form.is_valid():
-        message = "; ".join(e for errors in form.errors.values() for e in errors)
+        message = "; ".join(str(e) for errors in form.errors.values() for e in errors)
     elif not form.changes():
         message = _("Choose what to change for the selected requirements.")
     else:

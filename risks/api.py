@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import zoneinfo
-
 import django_filters
 from django.db import transaction
-from django.db.models import Prefetch, Q
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
@@ -14,19 +11,23 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from portal import clock
 from portal.api.filters import BooleanFilter, PortalFilterSet
 from portal.roles import Role
 from projects.api_params import ProjectScopedMixin, project_param
 from projects.api_permissions import owners_only
-from projects.models import WorkItem
-from projects.permissions import project_get_for_user, projects_visible_to
-from requirements.models import Requirement
+from projects.permissions import project_get_for_user
 
 from . import services
-from .models import ACTIVE_STATUSES, Level, Risk
+from .models import Level, Risk
 from .scoring import risk_level
-from .selectors import risk_heatmap
+from .selectors import (
+    risk_change_log,
+    risk_heatmap,
+    risk_review_log,
+    risks_by_overdue,
+    risks_matching,
+    risks_visible_to,
+)
 from .serializers import RiskHistorySerializer, RiskReviewSerializer, RiskSerializer
 
 
@@ -40,21 +41,10 @@ class RiskFilter(PortalFilterSet):
         fields = ["project", "category", "status", "regime", "owner", "probability", "impact"]
 
     def filter_overdue(self, queryset, name, value):
-        # "Today" is each project's own local date, as on every row's `overdue` field:
-        # one condition per time zone among the projects in play.
-        now = clock.now()
-        zones = set(queryset.values_list("project__timezone", flat=True).distinct())
-        past_review = Q()
-        for zone in zones:
-            today = now.astimezone(zoneinfo.ZoneInfo(zone)).date()
-            past_review |= Q(project__timezone=zone, next_review_date__lt=today)
-        if not zones:
-            return queryset if not value else queryset.none()
-        overdue = Q(status__in=ACTIVE_STATUSES) & past_review
-        return queryset.filter(overdue) if value else queryset.exclude(overdue)
+        return risks_by_overdue(queryset, overdue=value)
 
     def filter_text(self, queryset, name, value):
-        return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
+        return risks_matching(queryset, text=value)
 
 
 class RiskViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
@@ -75,15 +65,7 @@ class RiskViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
 
     def get_queryset(self):
         project_param(self.request)  # 400 / 404 for a bad or foreign ?project=
-        visible = projects_visible_to(self.request.user)
-        return (
-            Risk.objects.filter(project__in=visible.values("pk"))
-            .select_related("owner", "project")
-            .prefetch_related(
-                Prefetch("work_items", queryset=WorkItem.objects.only("id")),
-                Prefetch("requirements", queryset=Requirement.objects.only("id")),
-            )
-        )
+        return risks_visible_to(user=self.request.user)
 
     def perform_create(self, serializer):
         project = self.project_for_create(serializer)
@@ -120,8 +102,7 @@ class RiskViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
     def history(self, request, pk=None):
         """Every change of probability, impact, status or owner: who, when, from → to."""
         risk = self.get_object()
-        entries = risk.history.select_related("actor").order_by("at", "id")
-        page = self.paginate_queryset(entries)
+        page = self.paginate_queryset(risk_change_log(risk=risk))
         return self.get_paginated_response(RiskHistorySerializer(page, many=True).data)
 
     @extend_schema(methods=["GET"], responses=RiskReviewSerializer(many=True))
@@ -133,7 +114,7 @@ class RiskViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
         """GET the review log; POST `{note, next_review_date?}` records a review."""
         risk = self.get_object()
         if request.method == "GET":
-            page = self.paginate_queryset(risk.reviews.select_related("reviewer"))
+            page = self.paginate_queryset(risk_review_log(risk=risk))
             return self.get_paginated_response(RiskReviewSerializer(page, many=True).data)
         serializer = RiskReviewSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

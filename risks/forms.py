@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from portal.forms_util import UserChoiceField, form_field
 from portal.validators import validate_date_in_range
 from projects.forms import DateInput
 
@@ -28,6 +29,7 @@ class RiskForm(forms.ModelForm):
 
     class Meta:
         model = Risk
+        field_classes = {"owner": UserChoiceField}
         fields = [
             "title",
             "category",
@@ -52,10 +54,10 @@ class RiskForm(forms.ModelForm):
 
     def __init__(self, *args, project, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = _member_choices(project)
-        self.fields["owner"].required = False
-        self.fields["owner"].help_text = _("Defaults to you.")
-        self.fields["owner"].label_from_instance = lambda u: u.label
+        owner = form_field(self, "owner", forms.ModelChoiceField)
+        owner.queryset = _member_choices(project)
+        owner.required = False
+        owner.help_text = _("Defaults to you.")
 
 
 class RiskInlineForm(forms.Form):
@@ -68,6 +70,7 @@ class RiskInlineForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        assert data is not None  # Form.clean() returns cleaned_data
         field, value = data.get("field"), data.get("value")
         if field in ("probability", "impact"):
             if value not in {str(n) for n in range(1, 6)}:
@@ -98,7 +101,7 @@ class RiskFilterForm(forms.Form):
     category = forms.ChoiceField(label=_("category"), required=False)
     status = forms.ChoiceField(label=_("status"), required=False)
     regime = forms.ChoiceField(label=_("compliance regime"), required=False)
-    owner = forms.ModelChoiceField(label=_("owner"), required=False, queryset=None)
+    owner = UserChoiceField(label=_("owner"), required=False, queryset=None)
     overdue = forms.BooleanField(label=_("Review overdue"), required=False)
     probability = forms.TypedChoiceField(
         label=_("probability"),
@@ -118,10 +121,13 @@ class RiskFilterForm(forms.Form):
 
     def __init__(self, *args, project, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["level"].choices = [("", _("All levels")), *Level.choices]
-        self.fields["category"].choices = [("", _("All categories")), *Category.choices]
-        self.fields["status"].choices = [("", _("All statuses")), *Status.choices]
-        self.fields["regime"].choices = [("", _("Any regime")), *Regime.choices]
-        self.fields["owner"].queryset = _member_choices(project)
-        self.fields["owner"].empty_label = _("Any owner")
-        self.fields["owner"].label_from_instance = lambda u: u.label
+        for name, everything, choices in (
+            ("level", _("All levels"), Level.choices),
+            ("category", _("All categories"), Category.choices),
+            ("status", _("All statuses"), Status.choices),
+            ("regime", _("Any regime"), Regime.choices),
+        ):
+            form_field(self, name, forms.ChoiceField).choices = [("", everything), *choices]
+        owner = form_field(self, "owner", forms.ModelChoiceField)
+        owner.queryset = _member_choices(project)
+        owner.empty_label = _("Any owner")

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import zoneinfo
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
+from portal import clock
 from portal.models import Event
 from projects.models import Project, WorkItem
+from projects.permissions import projects_visible_to
+from requirements.models import Requirement
 
 from .models import ACTIVE_STATUSES, Risk, RiskHistory, RiskReview
-
-if TYPE_CHECKING:
-    from requirements.models import Requirement
 
 # The outbox events the register's "recent events" panel lists.
 RISK_EVENTS = ["risk.created", "risk.escalated", "risk.review_overdue", "risk.occurred"]
@@ -55,8 +55,44 @@ def risk_register(
         qs = qs.filter(status__in=ACTIVE_STATUSES)
     text = (filters.get("q") or "").strip()
     if text:
-        qs = qs.filter(Q(title__icontains=text) | Q(description__icontains=text))
+        qs = risks_matching(qs, text=text)
     return qs.order_by(*SORTS.get(filters.get("sort") or "score", SORTS["score"]))
+
+
+def risks_matching(qs: QuerySet[Risk], *, text: str) -> QuerySet[Risk]:
+    """The risks of `qs` whose title or description contains `text` (any case)."""
+    return qs.filter(Q(title__icontains=text) | Q(description__icontains=text))
+
+
+def risks_by_overdue(qs: QuerySet[Risk], *, overdue: bool) -> QuerySet[Risk]:
+    """The risks of `qs` whose review is overdue (`overdue`), or those whose review is not.
+
+    Overdue: live (open, mitigating, accepted) and due before today, each project's own
+    local today, as on every row's `overdue` field: one condition per time zone among the
+    projects in play (one query to find the zones)."""
+    now = clock.now()
+    zones = set(qs.values_list("project__timezone", flat=True).distinct())
+    if not zones:
+        return qs.none() if overdue else qs
+    past_review = Q()
+    for zone in zones:
+        today = now.astimezone(zoneinfo.ZoneInfo(zone)).date()
+        past_review |= Q(project__timezone=zone, next_review_date__lt=today)
+    condition = Q(status__in=ACTIVE_STATUSES) & past_review
+    return qs.filter(condition) if overdue else qs.exclude(condition)
+
+
+def risks_visible_to(*, user: Any) -> QuerySet[Risk]:
+    """The risks of every project the user may see, with owner and project joined and
+    the ids of their linked work items and requirements prefetched (3 queries)."""
+    return (
+        Risk.objects.filter(project__in=projects_visible_to(user).values("pk"))
+        .select_related("owner", "project")
+        .prefetch_related(
+            Prefetch("work_items", queryset=WorkItem.objects.only("id")),
+            Prefetch("requirements", queryset=Requirement.objects.only("id")),
+        )
+    )
 
 
 def risk_heatmap(*, project: Project, active_only: bool = True) -> list[list[int]]:
@@ -161,14 +197,24 @@ def risk_events_recent(*, project: Project, limit: int = 8) -> list[Event]:
     )
 
 
+def risk_change_log(*, risk: Risk) -> QuerySet[RiskHistory]:
+    """The risk's recorded changes with their actor, oldest first (to be paginated)."""
+    return risk.history.select_related("actor").order_by("at", "id")
+
+
 def risk_history_for(*, risk: Risk) -> list[RiskHistory]:
     """The risk's recorded changes with their actor, newest first (one query)."""
-    return list(risk.history.select_related("actor").order_by("-at", "-id"))
+    return list(risk_change_log(risk=risk).reverse())
+
+
+def risk_review_log(*, risk: Risk) -> QuerySet[RiskReview]:
+    """The risk's reviews with their reviewer, newest first (to be paginated)."""
+    return risk.reviews.select_related("reviewer")
 
 
 def risk_reviews_for(*, risk: Risk) -> list[RiskReview]:
     """The risk's reviews with their reviewer, newest first (one query)."""
-    return list(risk.reviews.select_related("reviewer"))
+    return list(risk_review_log(risk=risk))
 
 
 def risk_linked_work_items(*, risk: Risk) -> list[WorkItem]:

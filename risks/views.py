@@ -82,8 +82,8 @@ def _heatmap_context(project, filters):
 def _register_context(request, project):
     form, filters = _filters(request, project)
     today = project.today()
-    page = Paginator(risk_register(project=project, filters=filters, today=today), PAGE_SIZE)
-    page = page.get_page(request.GET.get("page") or 1)
+    paginator = Paginator(risk_register(project=project, filters=filters, today=today), PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page") or 1)
     return {
         "project": project,
         "filter_form": form,
@@ -156,7 +156,7 @@ def risk_inline_edit_view(request: HtmxHttpRequest, key: str, number: int):
         except (ApplicationError, ValidationError) as exc:
             error = exc.message if isinstance(exc, ApplicationError) else "; ".join(exc.messages)
     else:
-        error = "; ".join(e for errs in form.errors.values() for e in errs)
+        error = "; ".join(str(e) for errs in form.errors.values() for e in errs)
     context = {
         "project": project,
         "risk": risk if error is None else risk_register_row(risk=risk),

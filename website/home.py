@@ -10,6 +10,8 @@ from django.shortcuts import render
 
 from metrics.selectors import kpi_list, objectives_for, with_tiles
 from portal import clock
+from portal.roles import Role
+from projects.permissions import role_for
 from projects.selectors import activity_for_user, project_list
 from projects.selectors.board import open_items_assigned
 from requirements.selectors import untriaged_counts
@@ -24,7 +26,7 @@ def home(request: HttpRequest):
     my_items = open_items_assigned(user=user, project_ids=visible_ids)
     my_risks = risks_owned(user=user, project_ids=visible_ids)
     # Untriaged requirements in the projects where the user may triage (owners, members).
-    editable = {p.pk: p for p in projects if p.my_role in ("owner", "member") or user.is_staff}
+    editable = {p.pk: p for p in projects if role_for(user, p) in (Role.OWNER, Role.MEMBER)}
     to_triage = [(editable[pk], n) for pk, n in untriaged_counts(project_ids=editable)]
     today = clock.now().date()
     quarter = f"{today.year}-Q{(today.month - 1) // 3 + 1}"

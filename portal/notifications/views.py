@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from portal.errors import ApplicationError
-from portal.forms_util import add_service_error, form_errors_text
+from portal.forms_util import add_service_error, form_errors_text, service_error_text
 from portal.navigation import project_tab_links
 from portal.refusals import NextStep, Refused
 
@@ -118,12 +118,12 @@ def _handle_post(request, *, project, channels, page_url):
             messages.success(request, _("Channel deleted."))
             return HttpResponseRedirect(page_url)
         if action == "subscribe":
-            form = SubscriptionForm(request.POST, prefix=f"s{channel.pk}")
-            if form.is_valid():
+            subscription_form = SubscriptionForm(request.POST, prefix=f"s{channel.pk}")
+            if subscription_form.is_valid():
                 services.subscription_save(
                     channel=channel,
                     project=project,
-                    events=form.cleaned_data["events"],
+                    events=subscription_form.cleaned_data["events"],
                     actor=actor,
                 )
                 messages.success(request, _("Subscription saved."))
@@ -135,7 +135,7 @@ def _handle_post(request, *, project, channels, page_url):
             context = {"channel": channel, "outcome": outcome}
             return render(request, "notifications/partials/_test_result.html", context)
     except (ApplicationError, ValidationError) as exc:
-        messages.error(request, getattr(exc, "message", None) or "; ".join(exc.messages))
+        messages.error(request, service_error_text(exc))
         return HttpResponseRedirect(page_url)
     return HttpResponseRedirect(page_url)
 

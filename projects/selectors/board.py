@@ -29,6 +29,7 @@ from ..models import (
     WorkflowColumn,
     WorkItem,
 )
+from ..permissions import projects_visible_to
 
 SWIMLANES = ("none", "assignee", "priority", "type")
 
@@ -100,6 +101,19 @@ def project_work_items(*, project: Project) -> QuerySet[WorkItem]:
     return WorkItem.objects.select_related(
         "project", "column", "assignee", "sprint", "created_by", "requirement"
     ).filter(project=project)
+
+
+def work_items_visible_to(*, user: Any) -> QuerySet[WorkItem]:
+    """The work items of every project the user may see, with project, assignee and
+    column joined."""
+    return WorkItem.objects.select_related("project", "assignee", "column").filter(
+        project__in=projects_visible_to(user).values("pk")
+    )
+
+
+def work_items_matching(qs: QuerySet[WorkItem], *, text: str) -> QuerySet[WorkItem]:
+    """The items of `qs` whose title or description contains `text` (any case)."""
+    return qs.filter(Q(title__icontains=text) | Q(description__icontains=text))
 
 
 def board_work_item(*, project: Project, item_id: int) -> WorkItem | None:

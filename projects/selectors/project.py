@@ -9,6 +9,7 @@ from django.db.models import (
     Count,
     IntegerField,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -19,7 +20,7 @@ from django.db.models import (
 from portal.models import Activity
 from portal.roles import Role
 
-from ..models import Membership, PhaseChange, Project
+from ..models import Membership, PhaseChange, Project, WorkflowColumn
 from ..permissions import projects_visible_to
 
 
@@ -34,9 +35,36 @@ def member_count() -> Subquery:
     )
 
 
+def projects_with_member_count(*, user: Any) -> QuerySet[Project]:
+    """Every project the user may see, archived ones too, live ones first then by name,
+    with the owner joined and `member_count` annotated (one query)."""
+    return (
+        projects_visible_to(user)
+        .select_related("owner")
+        .annotate(member_count=member_count())
+        .order_by("archived", "name")
+    )
+
+
+def project_details(*, user: Any) -> QuerySet[Project]:
+    """`projects_with_member_count` with what a project's detail shows prefetched: its
+    phase changes (with who made each) and its board columns in order (three queries)."""
+    return projects_with_member_count(user=user).prefetch_related(
+        Prefetch("phase_changes", queryset=PhaseChange.objects.select_related("changed_by")),
+        Prefetch("columns", queryset=WorkflowColumn.objects.order_by("order", "id")),
+    )
+
+
+def project_is_visible(*, user: Any, project_id: int) -> bool:
+    """Whether the project with this id exists and the user may see it (one query)."""
+    return projects_visible_to(user).filter(pk=project_id).exists()
+
+
 def project_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[Project]:
+    """The projects page's (and home's) list: `projects_with_member_count` narrowed by
+    text, phase, health and archived (live ones only unless asked)."""
     filters = filters or {}
-    qs = projects_visible_to(user).select_related("owner").annotate(member_count=member_count())
+    qs = projects_with_member_count(user=user)
     text = (filters.get("q") or "").strip()
     if text:
         qs = qs.filter(
@@ -51,7 +79,7 @@ def project_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySe
         qs = qs.filter(archived=False)
     elif archived in ("only",):
         qs = qs.filter(archived=True)
-    return qs.order_by("archived", "name")
+    return qs
 
 
 def project_members(*, project: Project) -> QuerySet[Membership]:
@@ -79,9 +107,15 @@ def project_activity(*, project: Project) -> QuerySet[Activity]:
     return Activity.objects.filter(project=project).select_related("actor").order_by("-at", "-id")
 
 
-def activity_for_user(*, user: Any) -> QuerySet[Activity]:
-    """Activity of every project the user may see, newest first."""
+def activity_for_user(*, user: Any, project_id: int | None = None) -> QuerySet[Activity]:
+    """Activity of every project the user may see, newest first, with actor and project
+    joined; none for no user (schema generation). With `project_id`, only that project's:
+    the caller has checked that the user may see it."""
     qs = Activity.objects.select_related("actor", "project").order_by("-at", "-id")
+    if project_id is not None:
+        return qs.filter(project_id=project_id)
+    if user is None:
+        return qs.none()
     if user.is_staff:
         return qs
     return qs.filter(project__memberships__user=user)

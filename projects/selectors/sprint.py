@@ -3,6 +3,8 @@ retrospective. Each costs a fixed number of queries, whatever the number of item
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet, Sum
 
 from ..models import (
@@ -14,6 +16,14 @@ from ..models import (
     SprintState,
     WorkItem,
 )
+from ..permissions import projects_visible_to
+
+
+def sprints_visible_to(*, user: Any) -> QuerySet[Sprint]:
+    """The sprints of every project the user may see, with the project joined."""
+    return Sprint.objects.select_related("project").filter(
+        project__in=projects_visible_to(user).values("pk")
+    )
 
 
 def project_sprints(*, project: Project) -> QuerySet[Sprint]:
@@ -76,10 +86,26 @@ def sprint_scope_added(*, sprint: Sprint) -> list[SprintScopeChange]:
     )
 
 
+def retrospectives_visible_to(*, user: Any) -> QuerySet[Retrospective]:
+    """The retrospectives of every project the user may see, latest sprint first, with
+    the sprint and its project joined and the items with their authors prefetched."""
+    return (
+        Retrospective.objects.select_related("sprint", "sprint__project")
+        .prefetch_related("items", "items__author")
+        .filter(sprint__project__in=projects_visible_to(user).values("pk"))
+        .order_by("-sprint__start")
+    )
+
+
+def retrospective_items(*, retrospective: Retrospective) -> QuerySet[RetroItem]:
+    """The retrospective's items with their author (to be paginated)."""
+    return retrospective.items.select_related("author")
+
+
 def retro_items(*, sprint: Sprint) -> list[RetroItem]:
     """The items of the sprint's retrospective (none before it has one), with their
     author, owner and work item (at most 2 queries)."""
     retro = Retrospective.objects.filter(sprint=sprint).first()
     if retro is None:
         return []
-    return list(retro.items.select_related("author", "owner", "work_item"))
+    return list(retrospective_items(retrospective=retro).select_related("owner", "work_item"))
