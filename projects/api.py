@@ -13,13 +13,13 @@ from rest_framework.response import Response
 
 from portal.api.filters import IsoDateTimeFilter, PortalFilterSet
 from portal.api.permissions import with_defaults
-from portal.models import Activity
+from portal.models import Activity, Membership, PhaseChange, Project
 from portal.roles import Role
 
 from . import services
 from .api_params import AtomicWritesMixin, project_param
 from .api_permissions import owners_only
-from .models import Membership, PhaseChange, Project, WorkflowColumn
+from .models import WorkflowColumn
 from .permissions import projects_visible_to
 from .selectors import activity_for_user, member_count, project_members
 from .serializers import (

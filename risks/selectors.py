@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, QuerySet
 
-from portal.models import Event
-from projects.models import Project, WorkItem
+from portal.models import Event, Project
+from projects.models import WorkItem
 
 from .models import ACTIVE_STATUSES, Risk, RiskHistory, RiskReview
 

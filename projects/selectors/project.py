@@ -16,10 +16,9 @@ from django.db.models import (
     When,
 )
 
-from portal.models import Activity
+from portal.models import Activity, Membership, PhaseChange, Project
 from portal.roles import Role
 
-from ..models import Membership, PhaseChange, Project
 from ..permissions import projects_visible_to
 
 

@@ -5,15 +5,9 @@ from __future__ import annotations
 
 from django.db.models import QuerySet, Sum
 
-from ..models import (
-    Project,
-    RetroItem,
-    Retrospective,
-    Sprint,
-    SprintScopeChange,
-    SprintState,
-    WorkItem,
-)
+from portal.models import Project
+
+from ..models import RetroItem, Retrospective, Sprint, SprintScopeChange, SprintState, WorkItem
 
 
 def project_sprints(*, project: Project) -> QuerySet[Sprint]:
