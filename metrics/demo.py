@@ -8,8 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from portal import clock
-from portal.models import User
-from projects.models import Project
+from portal.models import Project, User
 
 from . import services
 from .models import KPI, Objective

@@ -60,7 +60,7 @@ class KPI(models.Model):
     )
     # Null: a company-wide KPI.
     project = models.ForeignKey(
-        "projects.Project",
+        "portal.Project",
         on_delete=models.CASCADE,
         null=True,
         blank=True,
@@ -154,7 +154,7 @@ class Objective(models.Model):
         _("department"), max_length=20, choices=Department.choices, blank=True
     )
     project = models.ForeignKey(
-        "projects.Project",
+        "portal.Project",
         on_delete=models.CASCADE,
         null=True,
         blank=True,
@@ -285,7 +285,7 @@ class ProjectSnapshot(models.Model):
     """
 
     project = models.ForeignKey(
-        "projects.Project",
+        "portal.Project",
         on_delete=models.CASCADE,
         related_name="snapshots",
         verbose_name=_("project"),
@@ -354,7 +354,7 @@ class DailyReport(models.Model):
     generating it twice is a no-op, so it is never sent twice."""
 
     project = models.ForeignKey(
-        "projects.Project",
+        "portal.Project",
         on_delete=models.CASCADE,
         related_name="daily_reports",
         verbose_name=_("project"),

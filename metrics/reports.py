@@ -13,8 +13,8 @@ from django.db import IntegrityError, transaction
 
 from portal import clock
 from portal.events import emit
-from portal.models import Event
-from projects.models import Project, SprintState, WorkItem
+from portal.models import Event, Project
+from projects.models import SprintState, WorkItem
 from projects.selectors.board import sprint_progress
 
 from .calculations import kpi_status

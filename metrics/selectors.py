@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from portal import clock
-from projects.models import Membership, Project, Sprint, SprintState, WorkItem
+from portal.models import Membership, Project
+from projects.models import Sprint, SprintState, WorkItem
 from projects.permissions import can_edit, projects_visible_to
 from projects.selectors.board import sprint_progress
 from risks.models import ACTIVE_STATUSES, Risk

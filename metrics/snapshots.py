@@ -10,8 +10,9 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 
+from portal.models import Project
 from projects.calculations import mean_velocity, percentile
-from projects.models import ColumnCategory, ColumnChange, Project, Sprint, SprintState, WorkItem
+from projects.models import ColumnCategory, ColumnChange, Sprint, SprintState, WorkItem
 from requirements.models import Requirement
 from requirements.models import Status as RequirementStatus
 from risks.models import ACTIVE_STATUSES, RiskHistory

@@ -2,9 +2,9 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
 from portal.errors import ApplicationError
+from portal.models import Membership, PhaseChange, Project
 
 from . import services
-from .models import Membership, PhaseChange, Project
 
 
 class MembershipInline(admin.TabularInline):

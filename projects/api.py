@@ -12,13 +12,12 @@ from rest_framework.response import Response
 
 from portal.api.filters import IsoDateTimeFilter, PortalFilterSet
 from portal.api.permissions import with_defaults
-from portal.models import Activity
+from portal.models import Activity, Project
 from portal.roles import Role
 
 from . import services
 from .api_params import AtomicWritesMixin, project_param
 from .api_permissions import owners_only
-from .models import Project
 from .selectors.project import (
     activity_for_user,
     project_details,

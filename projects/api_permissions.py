@@ -12,9 +12,9 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from portal.api.permissions import WRITE_METHODS, Refusal, Rule, RulePermission, rule_permission
+from portal.models import Project
 from portal.notifications.models import Delivery
 
-from .models import Project
 from .permissions import can_admin, can_edit
 
 

@@ -5,11 +5,10 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from portal.models import Activity, User
+from portal.models import Activity, Membership, PhaseChange, Project, User
 from portal.roles import Role
 
 from . import services
-from .models import Membership, PhaseChange, Project
 
 DEMO_PROJECTS = [
     {

@@ -13,10 +13,10 @@ import zoneinfo
 from datetime import datetime, time, timedelta
 
 from portal import clock
-from portal.models import User
+from portal.models import Project, User
 
 from . import services
-from .models import ColumnCategory, Project, RetroItem, Sprint, SprintState, WorkItem
+from .models import ColumnCategory, RetroItem, Sprint, SprintState, WorkItem
 
 TITLES = {
     "MALL": [

@@ -5,10 +5,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from portal.forms_util import form_field
+from portal.models import Health, Phase, Project
 from portal.roles import Role
 from portal.validators import currency_choices, timezone_choices
-
-from .models import Health, Phase, Project
 
 
 class DateInput(forms.DateInput):

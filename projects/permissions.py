@@ -14,10 +14,9 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from portal.models import Membership, Project
 from portal.refusals import NextStep, Refused
 from portal.roles import Role, role_at_least
-
-from .models import Membership, Project
 
 
 def role_for(user: Any, project: Project) -> str | None:

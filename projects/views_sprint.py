@@ -19,6 +19,7 @@ from portal.refusals import NextStep
 from portal.roles import Role
 
 from . import services
+from .calculations import sprint_length_bounds
 from .forms_board import ColumnForm, RetroItemForm, SprintCloseForm, SprintForm, SprintSettingsForm
 from .models import RetroItem, RetroKind, Sprint, SprintState, WorkflowColumn, WorkItem
 from .permissions import can_admin, can_edit, project_get_for_user
@@ -79,6 +80,7 @@ def sprint_list_view(request: HtmxHttpRequest, key: str):
             "tabs": tabs_for(project, "sprints", request.user),
             "can_edit": can_edit(request.user, project),
             "velocity": project_mean_velocity(project=project),
+            "sprint_days": sprint_length_bounds(project.sprint_min_weeks, project.sprint_max_weeks),
         },
         status=400 if request.method == "POST" else 200,
     )

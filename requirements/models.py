@@ -105,7 +105,7 @@ MAX_REACH = 2_147_483_647
 
 class Requirement(models.Model):
     project = models.ForeignKey(
-        "projects.Project",
+        "portal.Project",
         on_delete=models.CASCADE,
         related_name="requirements",
         verbose_name=_("project"),
@@ -344,7 +344,7 @@ class BacklogView(models.Model):
     """A named set of backlog filters (the query string), private or shared with the team."""
 
     project = models.ForeignKey(
-        "projects.Project", on_delete=models.CASCADE, related_name="backlog_views"
+        "portal.Project", on_delete=models.CASCADE, related_name="backlog_views"
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="backlog_views"

@@ -10,7 +10,8 @@ from typing import Any
 
 from django.db.models import Case, Count, F, IntegerField, Prefetch, Q, QuerySet, Sum, Value, When
 
-from projects.models import Project, WorkItem
+from portal.models import Project
+from projects.models import WorkItem
 from projects.permissions import projects_visible_to
 
 from . import scoring

@@ -10,8 +10,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from portal.models import Activity, Event, User
-from projects.models import Project
+from portal.models import Activity, Event, Project, User
 
 from . import services
 from .models import Category, Risk, RiskHistory, RiskReview, Status

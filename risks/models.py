@@ -52,7 +52,7 @@ ONE_TO_FIVE = [MinValueValidator(1), MaxValueValidator(5)]
 
 class Risk(models.Model):
     project = models.ForeignKey(
-        "projects.Project",
+        "portal.Project",
         on_delete=models.CASCADE,
         related_name="risks",
         verbose_name=_("project"),

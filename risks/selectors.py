@@ -9,8 +9,8 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from portal import clock
-from portal.models import Event
-from projects.models import Project, WorkItem
+from portal.models import Event, Project
+from projects.models import WorkItem
 from projects.permissions import projects_visible_to
 from requirements.models import Requirement
 

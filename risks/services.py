@@ -14,7 +14,7 @@ from portal import clock
 from portal.activity import activity_record
 from portal.errors import ApplicationError
 from portal.events import emit
-from projects.models import Membership, Project
+from portal.models import Membership, Project
 
 from . import scoring
 from .models import ACTIVE_STATUSES, Risk, RiskHistory, RiskReview, Status

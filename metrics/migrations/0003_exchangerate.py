@@ -7,25 +7,48 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('metrics', '0002_dailyreport_projectsnapshot'),
+        ("metrics", "0002_dailyreport_projectsnapshot"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ExchangeRate',
+            name="ExchangeRate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('currency', models.CharField(max_length=3, validators=[portal.validators.validate_currency], verbose_name='currency')),
-                ('date', models.DateField(verbose_name='valid from')),
-                ('cny_per_unit', models.DecimalField(decimal_places=6, max_digits=14, validators=[django.core.validators.MinValueValidator(Decimal('0.000001'))], verbose_name='CNY per unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "currency",
+                    models.CharField(
+                        max_length=3,
+                        validators=[portal.validators.validate_currency],
+                        verbose_name="currency",
+                    ),
+                ),
+                ("date", models.DateField(verbose_name="valid from")),
+                (
+                    "cny_per_unit",
+                    models.DecimalField(
+                        decimal_places=6,
+                        max_digits=14,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0.000001"))],
+                        verbose_name="CNY per unit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'exchange rate',
-                'verbose_name_plural': 'exchange rates',
-                'ordering': ['currency', '-date'],
-                'constraints': [models.UniqueConstraint(fields=('currency', 'date'), name='exchange_rate_one_per_day')],
+                "verbose_name": "exchange rate",
+                "verbose_name_plural": "exchange rates",
+                "ordering": ["currency", "-date"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("currency", "date"), name="exchange_rate_one_per_day"
+                    )
+                ],
             },
         ),
     ]

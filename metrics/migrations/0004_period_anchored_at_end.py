@@ -6,15 +6,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('metrics', '0003_exchangerate'),
+        ("metrics", "0003_exchangerate"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='objective',
-            name='period',
-            field=models.CharField(max_length=8, validators=[django.core.validators.RegexValidator(re.compile('^(?P<year>\\d{4})-(?:Q(?P<q>[1-4])|H(?P<h>[12])|M(?P<m>0[1-9]|1[0-2])|(?P<y>Y))\\Z'), 'Use a period such as 2026-Q4, 2026-H1, 2026-M03 or 2026-Y.')], verbose_name='period'),
+            model_name="objective",
+            name="period",
+            field=models.CharField(
+                max_length=8,
+                validators=[
+                    django.core.validators.RegexValidator(
+                        re.compile(
+                            "^(?P<year>\\d{4})-(?:Q(?P<q>[1-4])|H(?P<h>[12])|M(?P<m>0[1-9]|1[0-2])|(?P<y>Y))\\Z"
+                        ),
+                        "Use a period such as 2026-Q4, 2026-H1, 2026-M03 or 2026-Y.",
+                    )
+                ],
+                verbose_name="period",
+            ),
         ),
     ]

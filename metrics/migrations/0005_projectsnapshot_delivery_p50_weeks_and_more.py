@@ -4,50 +4,70 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('metrics', '0004_period_anchored_at_end'),
+        ("metrics", "0004_period_anchored_at_end"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='projectsnapshot',
-            name='delivery_p50_weeks',
+            model_name="projectsnapshot",
+            name="delivery_p50_weeks",
             field=models.FloatField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='projectsnapshot',
-            name='delivery_p85_weeks',
+            model_name="projectsnapshot",
+            name="delivery_p85_weeks",
             field=models.FloatField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='projectsnapshot',
-            name='requirements_done_30d',
+            model_name="projectsnapshot",
+            name="requirements_done_30d",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='projectsnapshot',
-            name='requirements_due_30d',
+            model_name="projectsnapshot",
+            name="requirements_due_30d",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='projectsnapshot',
-            name='requirements_on_time_30d',
+            model_name="projectsnapshot",
+            name="requirements_on_time_30d",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='projectsnapshot',
-            name='velocity',
+            model_name="projectsnapshot",
+            name="velocity",
             field=models.FloatField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='keyresult',
-            name='unit',
-            field=models.CharField(choices=[('money', 'Money'), ('percent', 'Percent'), ('count', 'Count'), ('duration', 'Duration (days)'), ('weeks', 'Duration (weeks)')], default='count', max_length=10, verbose_name='unit'),
+            model_name="keyresult",
+            name="unit",
+            field=models.CharField(
+                choices=[
+                    ("money", "Money"),
+                    ("percent", "Percent"),
+                    ("count", "Count"),
+                    ("duration", "Duration (days)"),
+                    ("weeks", "Duration (weeks)"),
+                ],
+                default="count",
+                max_length=10,
+                verbose_name="unit",
+            ),
         ),
         migrations.AlterField(
-            model_name='kpi',
-            name='unit',
-            field=models.CharField(choices=[('money', 'Money'), ('percent', 'Percent'), ('count', 'Count'), ('duration', 'Duration (days)'), ('weeks', 'Duration (weeks)')], max_length=10, verbose_name='unit'),
+            model_name="kpi",
+            name="unit",
+            field=models.CharField(
+                choices=[
+                    ("money", "Money"),
+                    ("percent", "Percent"),
+                    ("count", "Count"),
+                    ("duration", "Duration (days)"),
+                    ("weeks", "Duration (weeks)"),
+                ],
+                max_length=10,
+                verbose_name="unit",
+            ),
         ),
     ]

@@ -6,78 +6,238 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal', '0003_event'),
-        ('projects', '0003_default_columns_for_existing_projects'),
+        ("portal", "0003_event"),
+        ("projects", "0003_default_columns_for_existing_projects"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Channel',
+            name="Channel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80, verbose_name='name')),
-                ('kind', models.CharField(choices=[('dingtalk', 'DingTalk robot'), ('feishu', 'Feishu / Lark bot'), ('slack', 'Slack incoming webhook'), ('webhook', 'Generic webhook')], max_length=10, verbose_name='kind')),
-                ('url', models.URLField(max_length=500, verbose_name='webhook URL')),
-                ('secret', models.CharField(blank=True, max_length=200, verbose_name='secret')),
-                ('keyword', models.CharField(blank=True, help_text='DingTalk: a keyword the robot requires in every message.', max_length=40, verbose_name='keyword')),
-                ('language', models.CharField(choices=[('zh-hans', '简体中文'), ('en', 'English')], default='zh-hans', max_length=8, verbose_name='language')),
-                ('enabled', models.BooleanField(default=True, verbose_name='enabled')),
-                ('flagged', models.BooleanField(default=False, verbose_name='needs attention')),
-                ('flag_reason', models.CharField(blank=True, max_length=300, verbose_name='problem')),
-                ('paused_until', models.DateTimeField(blank=True, null=True, verbose_name='paused until')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('project', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='channels', to='projects.project', verbose_name='project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=80, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("dingtalk", "DingTalk robot"),
+                            ("feishu", "Feishu / Lark bot"),
+                            ("slack", "Slack incoming webhook"),
+                            ("webhook", "Generic webhook"),
+                        ],
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("url", models.URLField(max_length=500, verbose_name="webhook URL")),
+                ("secret", models.CharField(blank=True, max_length=200, verbose_name="secret")),
+                (
+                    "keyword",
+                    models.CharField(
+                        blank=True,
+                        help_text="DingTalk: a keyword the robot requires in every message.",
+                        max_length=40,
+                        verbose_name="keyword",
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("zh-hans", "简体中文"), ("en", "English")],
+                        default="zh-hans",
+                        max_length=8,
+                        verbose_name="language",
+                    ),
+                ),
+                ("enabled", models.BooleanField(default=True, verbose_name="enabled")),
+                ("flagged", models.BooleanField(default=False, verbose_name="needs attention")),
+                (
+                    "flag_reason",
+                    models.CharField(blank=True, max_length=300, verbose_name="problem"),
+                ),
+                (
+                    "paused_until",
+                    models.DateTimeField(blank=True, null=True, verbose_name="paused until"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="channels",
+                        to="projects.project",
+                        verbose_name="project",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'notification channel',
-                'verbose_name_plural': 'notification channels',
-                'ordering': ['name', 'id'],
+                "verbose_name": "notification channel",
+                "verbose_name_plural": "notification channels",
+                "ordering": ["name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Delivery',
+            name="Delivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event_name', models.CharField(max_length=60, verbose_name='event')),
-                ('payload', models.JSONField(default=dict, verbose_name='payload')),
-                ('dedupe_key', models.CharField(max_length=120, unique=True)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('sending', 'Sending'), ('sent', 'Sent'), ('failed', 'Failed'), ('dead', 'Dead')], default='pending', max_length=8, verbose_name='status')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='attempts')),
-                ('next_attempt_at', models.DateTimeField(db_index=True, verbose_name='next attempt')),
-                ('batch', models.UUIDField(blank=True, db_index=True, null=True)),
-                ('last_error', models.CharField(blank=True, max_length=500, verbose_name='last error')),
-                ('response_code', models.IntegerField(blank=True, null=True, verbose_name='response code')),
-                ('created_at', models.DateTimeField(db_index=True, verbose_name='created at')),
-                ('reserved_at', models.DateTimeField(blank=True, null=True)),
-                ('sent_at', models.DateTimeField(blank=True, db_index=True, null=True, verbose_name='sent at')),
-                ('channel', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='portal.channel', verbose_name='channel')),
-                ('event', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='deliveries', to='portal.event')),
-                ('project', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='projects.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("event_name", models.CharField(max_length=60, verbose_name="event")),
+                ("payload", models.JSONField(default=dict, verbose_name="payload")),
+                ("dedupe_key", models.CharField(max_length=120, unique=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("sending", "Sending"),
+                            ("sent", "Sent"),
+                            ("failed", "Failed"),
+                            ("dead", "Dead"),
+                        ],
+                        default="pending",
+                        max_length=8,
+                        verbose_name="status",
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="attempts")),
+                (
+                    "next_attempt_at",
+                    models.DateTimeField(db_index=True, verbose_name="next attempt"),
+                ),
+                ("batch", models.UUIDField(blank=True, db_index=True, null=True)),
+                (
+                    "last_error",
+                    models.CharField(blank=True, max_length=500, verbose_name="last error"),
+                ),
+                (
+                    "response_code",
+                    models.IntegerField(blank=True, null=True, verbose_name="response code"),
+                ),
+                ("created_at", models.DateTimeField(db_index=True, verbose_name="created at")),
+                ("reserved_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "sent_at",
+                    models.DateTimeField(
+                        blank=True, db_index=True, null=True, verbose_name="sent at"
+                    ),
+                ),
+                (
+                    "channel",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deliveries",
+                        to="portal.channel",
+                        verbose_name="channel",
+                    ),
+                ),
+                (
+                    "event",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="deliveries",
+                        to="portal.event",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="projects.project",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'delivery',
-                'verbose_name_plural': 'deliveries',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['status', 'next_attempt_at'], name='delivery_due'), models.Index(fields=['channel', 'status'], name='delivery_channel_status'), models.Index(fields=['channel', 'reserved_at'], name='delivery_channel_reserved')],
+                "verbose_name": "delivery",
+                "verbose_name_plural": "deliveries",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["status", "next_attempt_at"], name="delivery_due"),
+                    models.Index(fields=["channel", "status"], name="delivery_channel_status"),
+                    models.Index(
+                        fields=["channel", "reserved_at"], name="delivery_channel_reserved"
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Subscription',
+            name="Subscription",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('events', models.JSONField(default=list, help_text='Event names, or "*" for all.', verbose_name='events')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('channel', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='subscriptions', to='portal.channel', verbose_name='channel')),
-                ('project', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='subscriptions', to='projects.project', verbose_name='project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "events",
+                    models.JSONField(
+                        default=list,
+                        help_text='Event names, or "*" for all.',
+                        verbose_name="events",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "channel",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="subscriptions",
+                        to="portal.channel",
+                        verbose_name="channel",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="subscriptions",
+                        to="projects.project",
+                        verbose_name="project",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'subscription',
-                'verbose_name_plural': 'subscriptions',
-                'ordering': ['id'],
-                'constraints': [models.UniqueConstraint(fields=('channel', 'project'), name='subscription_one_per_channel_project'), models.UniqueConstraint(condition=models.Q(('project__isnull', True)), fields=('channel',), name='subscription_one_sitewide_per_channel')],
+                "verbose_name": "subscription",
+                "verbose_name_plural": "subscriptions",
+                "ordering": ["id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("channel", "project"), name="subscription_one_per_channel_project"
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("project__isnull", True)),
+                        fields=("channel",),
+                        name="subscription_one_sitewide_per_channel",
+                    ),
+                ],
             },
         ),
     ]

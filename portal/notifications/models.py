@@ -41,7 +41,7 @@ class Channel(models.Model):
     enabled = models.BooleanField(_("enabled"), default=True)
     # Null: a site-wide channel, managed by staff.
     project = models.ForeignKey(
-        "projects.Project",
+        "portal.Project",
         on_delete=models.CASCADE,
         null=True,
         blank=True,
@@ -73,7 +73,7 @@ class Subscription(models.Model):
         Channel, on_delete=models.CASCADE, related_name="subscriptions", verbose_name=_("channel")
     )
     project = models.ForeignKey(
-        "projects.Project",
+        "portal.Project",
         on_delete=models.CASCADE,
         null=True,
         blank=True,
@@ -126,7 +126,7 @@ class Delivery(models.Model):
     )
     event_name = models.CharField(_("event"), max_length=60)
     project = models.ForeignKey(
-        "projects.Project", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        "portal.Project", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     payload = models.JSONField(_("payload"), default=dict)
     # One delivery per (event, channel), however often the fan-out runs.

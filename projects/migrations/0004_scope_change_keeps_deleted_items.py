@@ -5,15 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('projects', '0003_default_columns_for_existing_projects'),
+        ("projects", "0003_default_columns_for_existing_projects"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='sprintscopechange',
-            name='item',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='projects.workitem'),
+            model_name="sprintscopechange",
+            name="item",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="projects.workitem",
+            ),
         ),
     ]

@@ -5,16 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('projects', '0004_scope_change_keeps_deleted_items'),
-        ('requirements', '0001_initial'),
+        ("projects", "0004_scope_change_keeps_deleted_items"),
+        ("requirements", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='workitem',
-            name='requirement',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='work_items', to='requirements.requirement', verbose_name='requirement'),
+            model_name="workitem",
+            name="requirement",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="work_items",
+                to="requirements.requirement",
+                verbose_name="requirement",
+            ),
         ),
     ]

@@ -7,7 +7,6 @@ from .board import (
     WorkItem,
     WorkItemType,
 )
-from .project import Health, Membership, Phase, PhaseChange, Project, project_key_validator
 from .sprint import (
     RetroItem,
     RetroKind,
@@ -22,12 +21,7 @@ __all__ = [
     "DEFAULT_COLUMNS",
     "ColumnCategory",
     "ColumnChange",
-    "Health",
-    "Membership",
-    "Phase",
-    "PhaseChange",
     "Priority",
-    "Project",
     "RetroItem",
     "RetroKind",
     "Retrospective",
@@ -38,5 +32,4 @@ __all__ = [
     "WorkItem",
     "WorkItemType",
     "WorkflowColumn",
-    "project_key_validator",
 ]

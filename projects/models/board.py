@@ -32,7 +32,7 @@ DEFAULT_COLUMNS = [
 
 class WorkflowColumn(models.Model):
     project = models.ForeignKey(
-        "projects.Project",
+        "portal.Project",
         on_delete=models.CASCADE,
         related_name="columns",
         verbose_name=_("project"),
@@ -80,7 +80,7 @@ class Priority(models.TextChoices):
 
 class WorkItem(models.Model):
     project = models.ForeignKey(
-        "projects.Project",
+        "portal.Project",
         on_delete=models.CASCADE,
         related_name="work_items",
         verbose_name=_("project"),

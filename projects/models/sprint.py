@@ -20,7 +20,7 @@ class SprintState(models.TextChoices):
 
 class Sprint(models.Model):
     project = models.ForeignKey(
-        "projects.Project",
+        "portal.Project",
         on_delete=models.CASCADE,
         related_name="sprints",
         verbose_name=_("project"),
@@ -102,7 +102,7 @@ class StandupNote(models.Model):
     """The team's note for one stand-up (one per project per local day)."""
 
     project = models.ForeignKey(
-        "projects.Project", on_delete=models.CASCADE, related_name="standup_notes"
+        "portal.Project", on_delete=models.CASCADE, related_name="standup_notes"
     )
     date = models.DateField(_("date"))
     text = models.TextField(_("note"), blank=True)

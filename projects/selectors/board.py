@@ -14,14 +14,12 @@ from typing import Any, Literal
 from django.db.models import F, Q, QuerySet, Sum
 
 from portal import clock
-from portal.models import Activity
+from portal.models import Activity, Membership, Project
 
 from ..calculations import BurndownDay, burndown, mean_velocity, percentile, previous_working_day
 from ..models import (
     ColumnCategory,
     ColumnChange,
-    Membership,
-    Project,
     Sprint,
     SprintScopeChange,
     SprintState,

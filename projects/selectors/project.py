@@ -17,10 +17,10 @@ from django.db.models import (
     When,
 )
 
-from portal.models import Activity
+from portal.models import Activity, Membership, PhaseChange, Project
 from portal.roles import Role
 
-from ..models import Membership, PhaseChange, Project, WorkflowColumn
+from ..models import WorkflowColumn
 from ..permissions import projects_visible_to
 
 

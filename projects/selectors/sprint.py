@@ -7,15 +7,9 @@ from typing import Any
 
 from django.db.models import QuerySet, Sum
 
-from ..models import (
-    Project,
-    RetroItem,
-    Retrospective,
-    Sprint,
-    SprintScopeChange,
-    SprintState,
-    WorkItem,
-)
+from portal.models import Project
+
+from ..models import RetroItem, Retrospective, Sprint, SprintScopeChange, SprintState, WorkItem
 from ..permissions import projects_visible_to
 
 

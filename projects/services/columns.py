@@ -15,15 +15,10 @@ from django.utils.translation import gettext as _
 
 from portal.activity import activity_record
 from portal.errors import ApplicationError
+from portal.models import Project
 
 from ..calculations import RANK_GAP
-from ..models import (
-    DEFAULT_COLUMNS,
-    ColumnCategory,
-    Project,
-    WorkflowColumn,
-    WorkItem,
-)
+from ..models import DEFAULT_COLUMNS, ColumnCategory, WorkflowColumn, WorkItem
 
 
 def lock_project(project: Project) -> None:

@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 from portal import clock
 from portal.activity import activity_record, changed_fields
 from portal.errors import ApplicationError
+from portal.models import Membership, PhaseChange, Project
 from portal.roles import Role
 
-from ..models import Membership, PhaseChange, Project
 from .columns import columns_create_default
 
 User = get_user_model()

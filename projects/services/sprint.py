@@ -16,11 +16,11 @@ from portal import clock
 from portal.activity import activity_record
 from portal.errors import ApplicationError
 from portal.events import emit
+from portal.models import Project
 
 from ..calculations import sprint_length_bounds, sprint_length_days
 from ..models import (
     ColumnCategory,
-    Project,
     RetroItem,
     RetroKind,
     Retrospective,

@@ -14,14 +14,13 @@ from portal import clock
 from portal.activity import activity_record
 from portal.errors import ApplicationError
 from portal.events import emit
+from portal.models import Membership, Project
 
 from ..calculations import RANK_LIMIT, rank_between
 from ..models import (
     ColumnCategory,
     ColumnChange,
-    Membership,
     Priority,
-    Project,
     Sprint,
     SprintScopeChange,
     SprintState,

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from portal.errors import ApplicationError
 from portal.exports import unescape_formula
-from projects.models import Project
+from portal.models import Project
 
 from .. import scoring, services
 from ..models import Requirement, RequirementKPI, Status, phase_label

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from portal.errors import ApplicationError
-from projects.models import Project
+from portal.models import Project
 
 from .. import services
 from ..models import Requirement

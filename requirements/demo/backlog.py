@@ -13,10 +13,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from portal import clock
-from portal.models import User
+from portal.models import Project, User
 from portal.roles import Role
 from projects import services as project_services
-from projects.models import ColumnCategory, Project, Sprint, SprintState, WorkItem
+from projects.models import ColumnCategory, Sprint, SprintState, WorkItem
 
 from .. import services
 from ..models import Requirement, Status

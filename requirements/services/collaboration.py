@@ -11,7 +11,8 @@ from django.utils.translation import gettext as _
 from portal import clock
 from portal.activity import activity_record
 from portal.errors import ApplicationError
-from projects.models import Project, Sprint, WorkItem, WorkItemType
+from portal.models import Project
+from projects.models import Sprint, WorkItem, WorkItemType
 from projects.services import work_item_create
 
 from ..models import (

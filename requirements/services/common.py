@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from portal import clock
 from portal.errors import ApplicationError
 from portal.events import emit
+from portal.models import Project
 from projects.calculations import RANK_GAP, rank_between
-from projects.models import Project
 
 from .. import scoring
 from ..models import (

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from portal import clock
 from portal.activity import activity_record
 from portal.errors import ApplicationError
-from projects.models import Project
+from portal.models import Project
 
 from ..models import (
     TRANSITIONS,

@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 
 from portal.activity import activity_record
 from portal.errors import ApplicationError
+from portal.models import Project
 from projects.calculations import rank_between
-from projects.models import Project
 
 from ..models import (
     Requirement,

@@ -33,14 +33,8 @@ from playwright.sync_api import expect
 from metrics.models import DailyReport, ProjectSnapshot
 from metrics.reports import daily_report_generate
 from metrics.selectors import kpi_list
-from projects.models import (
-    Project,
-    RetroItem,
-    RetroKind,
-    Sprint,
-    SprintState,
-    WorkItem,
-)
+from portal.models import Project
+from projects.models import RetroItem, RetroKind, Sprint, SprintState, WorkItem
 from projects.selectors.board import active_sprint, sprint_progress
 from requirements.csv_io import COLUMNS
 from requirements.models import Requirement, Status

@@ -18,7 +18,8 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 from metrics.models import DailyReport
-from projects.models import Project, Sprint, SprintState
+from portal.models import Project
+from projects.models import Sprint, SprintState
 from requirements.models import KanoResponse, Requirement
 from risks.models import Risk
 from tests.projects.board_factories import make_item, make_sprint, start_sprint

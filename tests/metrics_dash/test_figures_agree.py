@@ -18,8 +18,8 @@ from django.urls import reverse
 from metrics.models import KPI, ProjectSnapshot, Source
 from metrics.reports import report_content
 from metrics.views_dashboard import TILE_KPIS
-from portal.models import User
-from projects.models import Project, SprintScopeChange, SprintState
+from portal.models import Project, User
+from projects.models import SprintScopeChange, SprintState
 from projects.selectors.board import sprint_burndown, sprint_progress
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@
 import pytest
 
 from portal.activity import activity_record, change_lines, describe
-from projects.models import Phase, Project
+from portal.models import Phase, Project
 
 
 @pytest.mark.django_db

@@ -14,9 +14,10 @@ from datetime import date, datetime, time, timedelta
 from django.utils import timezone
 
 from portal import clock
+from portal.models import Project
 from projects import services
 from projects.calculations import RANK_GAP
-from projects.models import ColumnCategory, Project, Sprint, WorkflowColumn, WorkItem
+from projects.models import ColumnCategory, Sprint, WorkflowColumn, WorkItem
 from tests.projects.factories import SprintFactory, WorkItemFactory
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")

@@ -14,9 +14,10 @@ from datetime import timedelta
 import factory
 
 from portal import clock
+from portal.models import Membership, Project
 from portal.roles import Role
 from projects import services
-from projects.models import Membership, Project, Sprint, WorkItem
+from projects.models import Sprint, WorkItem
 from tests.portal.factories import UserFactory
 
 

@@ -3,9 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from portal.models import Activity
+from portal.models import Activity, Membership, PhaseChange, Project
 from portal.roles import Role
-from projects.models import Membership, PhaseChange, Project
 from tests.conftest import api_as
 from tests.portal.factories import UserFactory
 from tests.projects.factories import add_member, make_project

@@ -13,9 +13,10 @@ from django.utils import translation
 from django.utils.translation import gettext, pgettext
 
 from portal import clock
+from portal.models import Project
 from portal.roles import Role
 from projects import services
-from projects.models import Project, WorkItem
+from projects.models import WorkItem
 from tests.conftest import api_as
 from tests.portal.factories import UserFactory
 from tests.projects.board_factories import (

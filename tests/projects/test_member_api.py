@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
+from portal.models import Membership
 from portal.roles import Role
-from projects.models import Membership
 from tests.conftest import api_as
 from tests.portal.factories import UserFactory
 

@@ -8,10 +8,9 @@ from django.db import connection, connections
 
 from portal.activity import describe
 from portal.errors import ApplicationError
-from portal.models import Activity
+from portal.models import Activity, Membership, Project
 from portal.roles import Role
 from projects import services
-from projects.models import Membership, Project
 from projects.permissions import can_admin, can_edit, can_view
 from tests.portal.factories import UserFactory
 from tests.projects.factories import add_member, make_project

@@ -20,9 +20,8 @@ from django.urls import reverse
 from django.utils import translation
 
 from portal.activity import activity_record
-from portal.models import Activity
+from portal.models import Activity, Membership, Phase, PhaseChange, Project
 from portal.roles import Role
-from projects.models import Membership, Phase, PhaseChange, Project
 from projects.permissions import can_edit
 from projects.views import ACTIVITY_PAGE_SIZE, PROJECT_PAGE_SIZE
 from tests.portal.factories import UserFactory

@@ -7,7 +7,7 @@ from typing import Any
 
 import factory
 
-from projects.models import Project
+from portal.models import Project
 from requirements import services
 from requirements.models import Requirement
 from tests.projects.factories import ProjectFactory

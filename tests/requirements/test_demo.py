@@ -17,8 +17,8 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
-from portal.models import Activity, Event, User
-from projects.models import ColumnCategory, Project, SprintState, WorkItem
+from portal.models import Activity, Event, Project, User
+from projects.models import ColumnCategory, SprintState, WorkItem
 from requirements import selectors
 from requirements.demo import seed_requirements
 from requirements.models import (

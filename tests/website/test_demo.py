@@ -7,8 +7,7 @@ from django.core.management import call_command
 from django.http import HttpRequest
 from django.test import Client
 
-from portal.models import Activity, User
-from projects.models import Membership, PhaseChange, Project
+from portal.models import Activity, Membership, PhaseChange, Project, User
 
 pytestmark = pytest.mark.django_db
 

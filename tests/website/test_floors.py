@@ -23,11 +23,6 @@ ROOT = Path(__file__).resolve().parents[2]
 # belongs on the ground floor with accounts and activity, the requirement ↔ work-item
 # link to requirements, the requirement ↔ KPI link to metrics.
 KNOWN_UPWARD_RELATIONS = {
-    "portal.Activity.project -> projects.Project",
-    "portal.Channel.project -> projects.Project",
-    "portal.Delivery.project -> projects.Project",
-    "portal.Event.project -> projects.Project",
-    "portal.Subscription.project -> projects.Project",
     "projects.WorkItem.requirement -> requirements.Requirement",
     "requirements.RequirementKPI.kpi -> metrics.KPI",
 }
@@ -37,11 +32,15 @@ KNOWN_UPWARD_LOOKUPS = {
     "requirements/demo/backlog.py -> metrics",
     "requirements/forms.py -> metrics",
 }
-# The migrations that create the relations above depend on their targets' apps.
+# Migrations written before the floors that name an app above their own. History stays as
+# it ran (a squash would drop them); no new migration may add to it: the move of Project
+# down to portal declares its order with `run_before` in the upper apps' migrations.
 KNOWN_UPWARD_MIGRATIONS = {
-    "portal -> projects",
-    "projects -> requirements",
-    "requirements -> metrics",
+    "portal.0002_initial -> projects",
+    "portal.0003_event -> projects",
+    "portal.0004_channel_delivery_subscription -> projects",
+    "projects.0005_workitem_requirement -> requirements",
+    "requirements.0001_initial -> metrics",
 }
 
 
@@ -80,15 +79,17 @@ def test_no_model_is_looked_up_by_name_from_a_floor_below_it():
     assert upward == KNOWN_UPWARD_LOOKUPS
 
 
-def test_migrations_depend_only_on_floors_below():
-    graph = MigrationLoader(None, ignore_no_migrations=True).graph
+def test_migrations_name_only_floors_below():
+    """What a migration file names (`dependencies`, `run_before`), like its imports, may
+    only be its own floor or one below."""
+    loader = MigrationLoader(None, ignore_no_migrations=True)
     upward = set()
-    for app, _name in graph.nodes:
+    for (app, name), migration in loader.disk_migrations.items():
         if app not in FLOORS:
             continue
-        for parent_app, _parent in graph.node_map[(app, _name)].parents:
-            if parent_app in FLOORS and _floor(parent_app) > _floor(app):
-                upward.add(f"{app} -> {parent_app}")
+        for other_app, _other in [*migration.dependencies, *migration.run_before]:
+            if other_app in FLOORS and _floor(other_app) > _floor(app):
+                upward.add(f"{app}.{name} -> {other_app}")
     assert upward == KNOWN_UPWARD_MIGRATIONS
 
 

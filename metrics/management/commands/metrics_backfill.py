@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from metrics.snapshots import snapshots_backfill
-from projects.models import Project
+from portal.models import Project
 
 
 class Command(BaseCommand):

@@ -1,13 +1,17 @@
+"""The workspace: projects, their members and their lifecycle.
+
+Everything in the portal is project-scoped, so the project stands on the ground floor
+with accounts, activity and notifications (issue #14); the apps above build on it.
+"""
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from portal.roles import Role
-from portal.validators import validate_currency, validate_date_in_range, validate_timezone
-
-from ..calculations import sprint_length_bounds
+from ..roles import Role
+from ..validators import validate_currency, validate_date_in_range, validate_timezone
 
 project_key_validator = RegexValidator(
     r"^[A-Z][A-Z0-9]{1,9}$",
@@ -133,10 +137,6 @@ class Project(models.Model):
         from portal import clock
 
         return clock.now().astimezone(zoneinfo.ZoneInfo(self.timezone)).date()
-
-    def sprint_length_range(self) -> tuple[int, int]:
-        """(shortest, longest) sprint in days, both ends of a sprint included."""
-        return sprint_length_bounds(self.sprint_min_weeks, self.sprint_max_weeks)
 
     def clean(self) -> None:
         from django.core.exceptions import ValidationError

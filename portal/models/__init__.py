@@ -3,7 +3,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .validators import validate_timezone
+from ..validators import validate_timezone
 
 
 class Language(models.TextChoices):
@@ -75,7 +75,7 @@ class Activity(models.Model):
         related_name="+",
     )
     project = models.ForeignKey(
-        "projects.Project",
+        "portal.Project",
         verbose_name=_("project"),
         null=True,
         blank=True,
@@ -127,7 +127,7 @@ class Event(models.Model):
 
     name = models.CharField(_("event"), max_length=60, db_index=True)
     project = models.ForeignKey(
-        "projects.Project",
+        "portal.Project",
         verbose_name=_("project"),
         null=True,
         blank=True,
@@ -149,5 +149,14 @@ class Event(models.Model):
         return self.name
 
 
-# Notification models live in their own module; importing them here registers them.
-from .notifications.models import Channel, Delivery, Subscription  # noqa: E402, F401
+# The workspace and the notification models live in their own modules; importing them
+# here registers them.
+from ..notifications.models import Channel, Delivery, Subscription  # noqa: E402, F401
+from .workspace import (  # noqa: E402, F401
+    Health,
+    Membership,
+    Phase,
+    PhaseChange,
+    Project,
+    project_key_validator,
+)
