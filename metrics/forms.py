@@ -1,10 +1,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kpis.models import KPI, Unit
 from portal.validators import currency_choices, validate_date_in_range
 from projects.forms import DateInput
 
-from .models import KPI, Level, Objective, Unit
+from .models import Level, Objective
 from .templates_kpi import KPI_TEMPLATES
 
 

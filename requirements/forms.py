@@ -1,10 +1,10 @@
 from decimal import Decimal
 
 from django import forms
-from django.apps import apps
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from kpis.models import KPI
 from portal.errors import ApplicationError
 from portal.models import Department
 from projects.forms import DateInput
@@ -241,7 +241,6 @@ class KPILinkForm(forms.Form):
 
     def __init__(self, *args, project, **kwargs):
         super().__init__(*args, **kwargs)
-        KPI = apps.get_model("metrics", "KPI")
         self.fields["kpi"].queryset = KPI.objects.filter(
             Q(project=project) | Q(project__isnull=True)
         ).order_by("project_id", "name")
