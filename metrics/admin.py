@@ -1,6 +1,8 @@
 from django.contrib import admin
 
-from .models import KPI, DailyReport, ExchangeRate, KeyResult, Objective, ProjectSnapshot
+from kpis.models import KPI
+
+from .models import DailyReport, ExchangeRate, KeyResult, Objective, ProjectSnapshot
 
 
 @admin.register(ExchangeRate)

@@ -7,11 +7,12 @@ import random
 from datetime import timedelta
 from decimal import Decimal
 
+from kpis.models import KPI
 from portal import clock
 from portal.models import Project, User
 
 from . import services
-from .models import KPI, Objective
+from .models import Objective
 
 SERIES = {
     # code: (base, trend per day, weekly swing, noise, decimals)

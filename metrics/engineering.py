@@ -16,7 +16,9 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 
-from .models import KPI, Direction, KPIDataPoint, ProjectSnapshot, Source, Unit
+from kpis.models import KPI, Direction, KPIDataPoint, Source, Unit
+
+from .models import ProjectSnapshot
 
 
 @dataclass(frozen=True)

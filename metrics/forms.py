@@ -1,11 +1,12 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kpis.models import KPI, Unit
 from portal.forms_util import form_field
 from portal.validators import currency_choices, validate_date_in_range
 from projects.forms import DateInput
 
-from .models import KPI, Level, Objective, Unit
+from .models import Level, Objective
 from .templates_kpi import KPI_TEMPLATES
 
 

@@ -8,9 +8,10 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from kpis.models import KPI
 from projects.permissions import can_edit, can_view, projects_visible_to
 
-from .models import KPI, Objective
+from .models import Objective
 
 
 def kpis_visible_to(user: Any) -> QuerySet[KPI]:

@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from kpis.models import KPI, KPIDataPoint
 from portal import clock
 from portal.events import emit
 from portal.models import Event, Project
@@ -18,7 +19,7 @@ from projects.models import SprintState, WorkItem
 from projects.selectors.board import sprint_progress
 
 from .calculations import kpi_status
-from .models import KPI, DailyReport, KPIDataPoint
+from .models import DailyReport
 
 
 def report_content(project: Project, day: date) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 
+from kpis.models import KPI, KPIDataPoint
 from portal import clock
 from portal.models import Membership, Project
 from projects.models import Sprint, SprintState, WorkItem
@@ -24,15 +25,7 @@ from .calculations import (
     track_status,
 )
 from .engineering import days_figure
-from .models import (
-    KPI,
-    CheckIn,
-    DailyReport,
-    KeyResult,
-    KPIDataPoint,
-    Objective,
-    ProjectSnapshot,
-)
+from .models import CheckIn, DailyReport, KeyResult, Objective, ProjectSnapshot
 from .permissions import kpis_visible_to, objectives_visible_to
 
 

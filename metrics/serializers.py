@@ -3,10 +3,11 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
+from kpis.models import KPI, KPIDataPoint
 from portal.api.fields import StrictModelSerializer
 from projects.serializers import UserBriefSerializer
 
-from .models import KPI, CheckIn, KeyResult, KPIDataPoint, Objective
+from .models import CheckIn, KeyResult, Objective
 
 
 class KPISerializer(StrictModelSerializer):

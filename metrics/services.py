@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
+from kpis.models import KPI, KPIDataPoint, Source
 from portal import clock
 from portal.activity import activity_record
 from portal.errors import ApplicationError
@@ -18,7 +19,7 @@ from portal.events import emit
 from portal.validators import MAX_YEAR, MIN_YEAR, year_in_range
 
 from .calculations import RED, kpi_status
-from .models import KPI, CheckIn, KeyResult, KPIDataPoint, Objective, Source
+from .models import CheckIn, KeyResult, Objective
 
 KPI_FIELDS = {"name", "code", "description", "unit", "currency", "direction", "target", "source"}
 

@@ -12,6 +12,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from kpis.models import Source
 from portal import clock
 from portal.errors import ApplicationError
 from portal.forms_util import add_service_error, form_errors_text, service_error_text
@@ -22,7 +23,6 @@ from . import services
 from .calculations import valid_period
 from .engineering import ENGINEERING_KPIS, engineering_kpis_enable
 from .forms import CheckInForm, KeyResultForm, KPIForm, ObjectiveForm, PointForm, TemplatesForm
-from .models import Source
 from .permissions import can_edit_kpi, can_edit_objective, objectives_visible_to
 from .selectors import (
     key_result_kpi,

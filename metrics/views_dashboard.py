@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kpis.models import Source
 from portal import clock, formatting
 from portal.models import Department
 from portal.validators import parse_date_in_range
@@ -29,7 +30,7 @@ from projects.tabs import tabs_for
 from .calculations import kpi_status, valid_period
 from .currency import Rates, to_reporting_currency
 from .engineering import BY_CODE, days_figure, engineering_figure
-from .models import DailyReport, ProjectSnapshot, Source
+from .models import DailyReport, ProjectSnapshot
 from .selectors import (
     daily_report_dates,
     dashboard_snapshots,

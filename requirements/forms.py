@@ -3,10 +3,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
-from django.apps import apps
-from django.db.models import Model, Q
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from kpis.models import KPI
 from portal.errors import ApplicationError
 from portal.forms_util import form_field
 from portal.models import Department
@@ -241,7 +241,7 @@ class KanoAnswerForm(forms.Form):
 
 class KPILinkForm(forms.Form):
     # A metrics KPI: requirements sits below metrics, so it names no KPI class.
-    kpi: forms.ModelChoiceField[Model] = forms.ModelChoiceField(label=_("KPI"), queryset=None)
+    kpi: forms.ModelChoiceField[KPI] = forms.ModelChoiceField(label=_("KPI"), queryset=None)
     expected_change = forms.DecimalField(
         label=_("expected change"),
         max_digits=14,
@@ -252,7 +252,6 @@ class KPILinkForm(forms.Form):
 
     def __init__(self, *args, project, **kwargs):
         super().__init__(*args, **kwargs)
-        KPI = apps.get_model("metrics", "KPI")
         form_field(self, "kpi", forms.ModelChoiceField).queryset = KPI.objects.filter(
             Q(project=project) | Q(project__isnull=True)
         ).order_by("project_id", "name")

@@ -248,9 +248,7 @@ class RequirementKPI(models.Model):
 
     requirement = models.ForeignKey(Requirement, on_delete=models.CASCADE, related_name="kpi_links")
     # A string reference: the backlog links to KPIs without importing the metrics app.
-    kpi = models.ForeignKey(
-        "metrics.KPI", on_delete=models.CASCADE, related_name="requirement_links"
-    )
+    kpi = models.ForeignKey("kpis.KPI", on_delete=models.CASCADE, related_name="requirement_links")
     expected_change = models.DecimalField(
         _("expected change"),
         max_digits=14,

@@ -11,7 +11,8 @@ nothing to add. The database is a temporary SQLite file unless DATABASE_URL name
 (use an empty PostgreSQL database there: it is filled and upgraded).
 
 0ff88bc is the last head before Project, Membership and PhaseChange moved from
-`projects` down to `portal` (issue #14).
+`projects` down to `portal` and KPI and KPIDataPoint from `metrics` down to `kpis`
+(issue #14).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ RENAMED = {
     "projects_project": "portal_project",
     "projects_membership": "portal_membership",
     "projects_phasechange": "portal_phasechange",
+    "metrics_kpi": "kpis_kpi",
+    "metrics_kpidatapoint": "kpis_kpidatapoint",
 }
 COUNT = """
 import json

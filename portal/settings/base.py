@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "projects",
     "requirements",
     "risks",
+    "kpis",
     "metrics",
     "website",  # the site's composition: root URLs, home page, seed_demo (imports every app)
 ]

@@ -12,13 +12,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from kpis.models import KPI
 from portal.errors import ApplicationError
 from portal.exports import unescape_formula
 from portal.models import Project
@@ -187,7 +187,6 @@ class _Parser:
         """KPI code → KPI among the project's and the company-wide ones (one query);
         the project's own KPI wins when both have the code."""
         if self._kpis is None:
-            KPI = apps.get_model("metrics", "KPI")
             found: dict[str, Any] = {}
             visible = KPI.objects.filter(Q(project=self.project) | Q(project__isnull=True))
             for kpi in visible:

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
-from django.apps import apps
 from django.db.models import Q
 from django.utils import timezone
 
+from kpis.models import KPI
 from portal import clock
 from portal.models import Project, User
 from portal.roles import Role
@@ -103,9 +103,8 @@ class _Backlog:
 
     def _kpis(self) -> dict[str, object]:
         # A string reference, as the services use: the backlog does not import metrics.
-        kpi_model = apps.get_model("metrics", "KPI")
         found: dict[str, object] = {}
-        for kpi in kpi_model.objects.filter(Q(project=self.project) | Q(project__isnull=True)):
+        for kpi in KPI.objects.filter(Q(project=self.project) | Q(project__isnull=True)):
             # The project's own KPI wins over the company-wide one with the same code.
             if kpi.code not in found or kpi.project_id:
                 found[kpi.code] = kpi

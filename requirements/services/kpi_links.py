@@ -5,10 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.apps import apps
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from kpis.models import KPI
 from portal.activity import activity_record
 from portal.errors import ApplicationError
 
@@ -46,7 +46,6 @@ def _kpi_links_save(
             _expected_change(given.get("expected_change")),
             (given.get("note") or "").strip()[:200],
         )
-    KPI = apps.get_model("metrics", "KPI")
     kpis = {k.pk: k for k in KPI.objects.filter(pk__in=wanted)}
     for kpi_id in wanted:
         kpi = kpis.get(kpi_id)

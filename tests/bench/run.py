@@ -69,7 +69,7 @@ def main() -> int:
     api.force_login(pm)
 
     def grow_to(n: int) -> None:
-        from projects.models import Project
+        from portal.models import Project
 
         for i in range(Project.objects.count(), n):
             project = services.project_create(actor=pm, key=f"B{i:04d}", name=f"基准项目 {i}")
@@ -136,7 +136,8 @@ def _bench_board(pm, team, client, api, measure):
     from django.utils import timezone
 
     from projects import services
-    from projects.models import ColumnChange, Project, SprintScopeChange, WorkItem
+    from portal.models import Project
+    from projects.models import ColumnChange, SprintScopeChange, WorkItem
 
     project = Project.objects.get(key="B0001")
     today = project.today()
@@ -229,7 +230,8 @@ def _bench_snapshots(pm) -> list[str]:
     from metrics.models import ProjectSnapshot
     from metrics.snapshots import snapshots_compute
     from projects import services
-    from projects.models import ColumnChange, Project, WorkItem
+    from portal.models import Project
+    from projects.models import ColumnChange, WorkItem
     from risks.models import Risk, RiskHistory
 
     setup = time.perf_counter()
@@ -478,7 +480,7 @@ def _mover(api, item, targets):
 
 def _bench_risks(pm, team, client, api, measure):
     """The risk register and its API at 200 and 2,000 risks in one project."""
-    from projects.models import Project
+    from portal.models import Project
     from risks.models import Risk
 
     project = Project.objects.get(key="B0000")

@@ -15,7 +15,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from metrics.models import KPI, KPIDataPoint
+from kpis.models import KPI, KPIDataPoint
 from metrics.snapshots import snapshots_backfill
 from portal import clock
 from projects import services

@@ -126,7 +126,8 @@ def pay_data_phrases() -> frozenset[str]:
     """PAY is an English project (its content language is `en`): its name, sprints, risks,
     KPIs, objectives and items are English data, which a Chinese executive sees in the
     portfolio. Only these exact strings are allowed, not their words anywhere."""
-    from metrics.models import KPI, KeyResult, Objective
+    from kpis.models import KPI
+    from metrics.models import KeyResult, Objective
 
     pay = Project.objects.get(key="PAY")
     phrases = {pay.name}

@@ -12,8 +12,9 @@ from decimal import Decimal
 
 import factory
 
+from kpis.models import KPI, KPIDataPoint
 from metrics import services
-from metrics.models import KPI, KeyResult, KPIDataPoint, Objective
+from metrics.models import KeyResult, Objective
 from portal import clock
 from tests.portal.factories import UserFactory
 

@@ -13,8 +13,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from kpis.models import KPI, KPIDataPoint
 from metrics import services
-from metrics.models import KPI, CheckIn, KeyResult, KPIDataPoint, Objective
+from metrics.models import CheckIn, KeyResult, Objective
 from portal import clock
 from portal.models import Activity, Event
 from tests.metrics.factories import KeyResultFactory, KPIFactory, ObjectiveFactory

@@ -16,8 +16,9 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.test import Client
 from rest_framework.test import APIClient
 
+from kpis.models import KPIDataPoint
 from metrics import services
-from metrics.models import CheckIn, KeyResult, KPIDataPoint, Objective
+from metrics.models import CheckIn, KeyResult, Objective
 from portal import clock
 from portal.models import Activity
 from tests.metrics.factories import KeyResultFactory, ObjectiveFactory

@@ -23,9 +23,10 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
 
+from kpis.models import KPI, KPIDataPoint, Source, Unit
 from metrics import services as kpi_services
 from metrics.engineering import ENGINEERING_KPIS, engineering_kpis_enable
-from metrics.models import KPI, KPIDataPoint, ProjectSnapshot, Source, Unit
+from metrics.models import ProjectSnapshot
 from metrics.snapshots import snapshot_project_day, snapshots_compute
 from metrics.templatetags.metric_tags import kpi_value
 from portal import clock

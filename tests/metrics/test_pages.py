@@ -18,8 +18,9 @@ from django.test.html import Element, parse_html
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from kpis.models import KPI, KPIDataPoint
 from metrics import services
-from metrics.models import KPI, CheckIn, KeyResult, KPIDataPoint, Objective
+from metrics.models import CheckIn, KeyResult, Objective
 from portal import clock
 from portal.models import Activity
 from tests.metrics.factories import KPIFactory, ObjectiveFactory

@@ -11,8 +11,9 @@ from decimal import Decimal as D
 
 import pytest
 
+from kpis.models import KPI, KPIDataPoint
 from metrics import services
-from metrics.models import KPI, CheckIn, KeyResult, KPIDataPoint, Objective
+from metrics.models import CheckIn, KeyResult, Objective
 from metrics.selectors import objectives_for
 from portal import clock
 from portal.errors import ApplicationError

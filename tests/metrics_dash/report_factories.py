@@ -6,7 +6,8 @@ import zoneinfo
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from metrics.models import KPI, DailyReport
+from kpis.models import KPI
+from metrics.models import DailyReport
 from metrics.reports import daily_report_generate
 from portal import clock
 from portal.events import emit

@@ -14,8 +14,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from kpis.models import KPI
 from metrics import services as metric_services
-from metrics.models import KPI, DailyReport, ProjectSnapshot
+from metrics.models import DailyReport, ProjectSnapshot
 from metrics.snapshots import snapshots_backfill
 from portal import clock
 from portal.roles import Role

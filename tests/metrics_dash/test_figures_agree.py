@@ -15,7 +15,8 @@ from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
-from metrics.models import KPI, ProjectSnapshot, Source
+from kpis.models import KPI, Source
+from metrics.models import ProjectSnapshot
 from metrics.reports import report_content
 from metrics.views_dashboard import TILE_KPIS
 from portal.models import Project, User

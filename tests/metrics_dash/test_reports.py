@@ -9,7 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from metrics.models import KPI, DailyReport
+from kpis.models import KPI
+from metrics.models import DailyReport
 from metrics.reports import daily_report_generate, daily_reports_generate
 from portal import clock
 from portal.models import Event

@@ -1,7 +1,7 @@
-"""Upgrading a filled database across the floor move (issue #14) keeps every row.
+"""Upgrading a filled database across the floor moves (issue #14) keeps every row.
 
-Project, Membership and PhaseChange moved from `projects` down to `portal` with state-only
-migrations and a table rename. This fills a database with the demo (`seed_demo`), takes it
+Project, Membership and PhaseChange moved from `projects` down to `portal`, KPI and
+KPIDataPoint from `metrics` down to `kpis`, with state-only migrations and table renames. This fills a database with the demo (`seed_demo`), takes it
 back to the migrations of the head before the move (the tables carry the projects app's
 names again, the content types and activity rows say `projects.project`), checks that is
 the old shape with every row in it, and migrates it forward again as an upgrade would:
@@ -20,10 +20,11 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 
-from metrics.models import KPI
+from kpis.models import KPI, KPIDataPoint
+from metrics.models import KeyResult
 from portal.models import Activity, Event, Membership, PhaseChange, Project, User
 from projects.models import Sprint, WorkItem
-from requirements.models import Requirement
+from requirements.models import Requirement, RequirementKPI
 from risks.models import Risk
 
 # The last migration of each app before the move.
@@ -34,8 +35,14 @@ BEFORE_THE_MOVE = [
     ("risks", "0003_bounded_review_dates"),
     ("metrics", "0006_bounded_dates_and_periods"),
 ]
-MOVED = {"project": "projects_project", "membership": "projects_membership",
-         "phasechange": "projects_phasechange"}  # fmt: skip
+# Each moved model: its table before the move and after it.
+MOVED = {
+    "project": ("projects_project", "portal_project"),
+    "membership": ("projects_membership", "portal_membership"),
+    "phasechange": ("projects_phasechange", "portal_phasechange"),
+    "kpi": ("metrics_kpi", "kpis_kpi"),
+    "kpidatapoint": ("metrics_kpidatapoint", "kpis_kpidatapoint"),
+}
 
 
 def _picture() -> dict:
@@ -48,7 +55,14 @@ def _picture() -> dict:
         "sprints": sorted(Sprint.objects.values_list("project__key", "name", "state")),
         "requirements": Requirement.objects.filter(project__key="MALL").count(),
         "risks": sorted(Risk.objects.values_list("project__key", "number", "status")),
-        "kpis": KPI.objects.filter(project__isnull=False).count(),
+        "kpis": sorted(KPI.objects.values_list("project__key", "code", "target"), key=str),
+        "points": KPIDataPoint.objects.filter(kpi__project__key="MALL").count(),
+        "kpi_links": sorted(
+            RequirementKPI.objects.values_list(
+                "requirement__number", "kpi__code", "expected_change"
+            )
+        ),
+        "key_results": sorted(KeyResult.objects.values_list("title", "kpi__code"), key=str),
         "events": Event.objects.filter(project__isnull=False).count(),
         "activity": sorted(
             Activity.objects.filter(project__isnull=False).values_list("target_type", "verb")
@@ -76,12 +90,15 @@ def test_a_seeded_database_upgrades_across_the_move_with_every_row():
         "project": Project.objects.count(),
         "membership": Membership.objects.count(),
         "phasechange": PhaseChange.objects.count(),
+        "kpi": KPI.objects.count(),
+        "kpidatapoint": KPIDataPoint.objects.count(),
     }
     assert counts["project"] == 3
-    assert counts["membership"] > 3
-    assert counts["phasechange"] > 3
+    assert min(counts.values()) >= 3
+    assert before["kpi_links"]
+    assert any(code for _title, code in before["key_results"])
     moved_activity = Activity.objects.filter(
-        target_type__in=["portal.project", "portal.membership"]
+        target_type__in=["portal.project", "portal.membership", "kpis.kpi"]
     )
     activity_on_moved = moved_activity.count()
     assert activity_on_moved > 0
@@ -90,18 +107,19 @@ def test_a_seeded_database_upgrades_across_the_move_with_every_row():
     try:
         tables = set(connection.introspection.table_names())
         # The old shape: the projects app's tables, labels and content types.
-        for model, table in MOVED.items():
-            assert table in tables
-            assert f"portal_{model}" not in tables
-            assert _rows(table) == counts[model]
+        for model, (old, new) in MOVED.items():
+            assert old in tables
+            assert new not in tables
+            assert _rows(old) == counts[model]
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT app_label FROM django_content_type WHERE model = %s", ["project"]
+                "SELECT app_label, model FROM django_content_type WHERE model IN (%s, %s)",
+                ["project", "kpi"],
             )
-            assert [row[0] for row in cursor.fetchall()] == ["projects"]
+            assert sorted(cursor.fetchall()) == [("metrics", "kpi"), ("projects", "project")]
             cursor.execute(
-                "SELECT COUNT(*) FROM portal_activity WHERE target_type IN (%s, %s)",
-                ["projects.project", "projects.membership"],
+                "SELECT COUNT(*) FROM portal_activity WHERE target_type IN (%s, %s, %s)",
+                ["projects.project", "projects.membership", "metrics.kpi"],
             )
             assert cursor.fetchone()[0] == activity_on_moved
     finally:
@@ -109,16 +127,21 @@ def test_a_seeded_database_upgrades_across_the_move_with_every_row():
     ContentType.objects.clear_cache()
 
     tables = set(connection.introspection.table_names())
-    assert {f"portal_{model}" for model in MOVED} <= tables
-    assert not set(MOVED.values()) & tables
+    assert {new for _old, new in MOVED.values()} <= tables
+    assert not {old for old, _new in MOVED.values()} & tables
     assert _picture() == before
     assert ContentType.objects.get_for_model(Project).app_label == "portal"
+    assert ContentType.objects.get_for_model(KPI).app_label == "kpis"
     assert not ContentType.objects.filter(app_label="projects", model="project").exists()
+    assert not ContentType.objects.filter(app_label="metrics", model="kpi").exists()
 
     # The upgraded database serves the owner's pages and refuses what it refused before.
     client = Client()
     client.force_login(User.objects.get(username="wangfang"))
-    for url in ("/", "/projects/MALL/", "/projects/MALL/board/", "/projects/MALL/activity/"):
+    mall_requirement = RequirementKPI.objects.filter(requirement__project__key="MALL").first()
+    pages = ["/", "/projects/MALL/", "/projects/MALL/board/", "/projects/MALL/activity/",
+             "/kpis/", f"/projects/MALL/requirements/{mall_requirement.requirement.number}/"]  # fmt: skip
+    for url in pages:
         assert client.get(url).status_code == 200, url
     outsider = Client()
     outsider.force_login(User.objects.get(username="zhoujie"))  # a viewer of PAY only
