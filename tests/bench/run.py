@@ -135,8 +135,8 @@ def _bench_board(pm, team, client, api, measure):
 
     from django.utils import timezone
 
-    from projects import services
     from portal.models import Project
+    from projects import services
     from projects.models import ColumnChange, SprintScopeChange, WorkItem
 
     project = Project.objects.get(key="B0001")
@@ -229,8 +229,8 @@ def _bench_snapshots(pm) -> list[str]:
 
     from metrics.models import ProjectSnapshot
     from metrics.snapshots import snapshots_compute
-    from projects import services
     from portal.models import Project
+    from projects import services
     from projects.models import ColumnChange, WorkItem
     from risks.models import Risk, RiskHistory
 
