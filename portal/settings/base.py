@@ -271,7 +271,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Phase appears as phase, from_phase and to_phase: one enum in the schema.
     "ENUM_NAME_OVERRIDES": {
-        "PhaseEnum": "projects.models.Phase.choices",
+        "PhaseEnum": "portal.models.Phase.choices",
         "RiskStatusEnum": "risks.models.Status.choices",
         # A requirement's status appears on requirements and in bulk changes: one enum.
         "RequirementStatusEnum": "requirements.models.Status.choices",
