@@ -16,6 +16,7 @@ from portal.errors import ApplicationError
 from . import services
 from .api_params import ProjectScopedMixin, project_param
 from .api_permissions import owners_only
+from .extensions import carry_extensions
 from .models import Retrospective, Sprint, WorkItem
 from .selectors.board import (
     board_column,
@@ -168,8 +169,8 @@ class WorkItemViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
         changes = {
             k: v for k, v in serializer.validated_data.items() if k not in ("project", "column")
         }
-        serializer.instance = services.work_item_update(
-            item=item, actor=self.request.user, **changes
+        serializer.instance = carry_extensions(
+            item, services.work_item_update(item=item, actor=self.request.user, **changes)
         )
 
     def perform_destroy(self, instance):
@@ -193,10 +194,10 @@ class WorkItemViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
                 if neighbour is None:
                     raise ValidationError({name: [_("This card is not on this project's board.")]})
                 neighbours[name] = neighbour
-        item = services.work_item_move(
+        moved = services.work_item_move(
             item=item, column=column, actor=request.user, rank=data.get("rank"), **neighbours
         )
-        return Response(WorkItemSerializer(item).data)
+        return Response(WorkItemSerializer(carry_extensions(item, moved)).data)
 
 
 class RetrospectiveFilter(PortalFilterSet):

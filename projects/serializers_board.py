@@ -2,6 +2,7 @@
 
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from portal.api.fields import StrictCharField, StrictModelSerializer
@@ -81,6 +82,9 @@ class WorkItemSerializer(StrictModelSerializer):
     sprint = serializers.PrimaryKeyRelatedField(
         queryset=Sprint.objects.all(), required=False, allow_null=True
     )
+    # The requirement the item delivers: requirements owns that link and puts its id on the
+    # work items the board's selectors read (projects.extensions); none on a new item.
+    requirement = serializers.SerializerMethodField(label=_("requirement"))
     story_points = serializers.IntegerField(
         min_value=0, max_value=100, required=False, allow_null=True
     )
@@ -129,6 +133,10 @@ class WorkItemSerializer(StrictModelSerializer):
             "done_at",
             "updated_at",
         ]
+
+    @extend_schema_field({"type": "integer", "readOnly": True, "nullable": True})
+    def get_requirement(self, item: WorkItem) -> int | None:
+        return getattr(item, "requirement_id", None)
 
     def validate(self, attrs):
         if self.instance is not None:

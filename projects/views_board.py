@@ -23,6 +23,7 @@ from portal.http import HtmxHttpRequest, id_or_none
 from portal.roles import Role
 
 from . import services
+from .extensions import carry_extensions, panel_templates
 from .forms_board import MoveForm, QuickAddForm, StandupNoteForm, WorkItemForm, member_users
 from .models import ColumnCategory, Priority, WorkItem, WorkItemType
 from .permissions import can_edit, project_get_for_user
@@ -235,7 +236,10 @@ def work_item_panel_view(request: HtmxHttpRequest, key: str, number: int):
         if form.is_valid():
             changed = set(form.changed_data)
             try:
-                item = services.work_item_update(item=item, actor=request.user, **form.cleaned_data)
+                item = carry_extensions(
+                    item,
+                    services.work_item_update(item=item, actor=request.user, **form.cleaned_data),
+                )
                 saved = True
             except (ApplicationError, ValidationError) as exc:
                 add_service_error(form, exc)
@@ -250,6 +254,8 @@ def work_item_panel_view(request: HtmxHttpRequest, key: str, number: int):
         "item": item,
         "form": form,
         "history": work_item_history(item=item),
+        # What the apps above the board show about the card (its requirement, its risks).
+        "panel_sections": panel_templates(),
         "saved": saved,
         "can_edit": can_edit(request.user, project),
     }

@@ -10,11 +10,23 @@ class RequirementsConfig(AppConfig):
         from portal.activity import register_verbs
         from portal.events import register_emitted
         from portal.navigation import NavEntry, register_project_tab
+        from projects.extensions import WorkItemExtension, register_work_item_extension
+
+        from .selectors import with_work_item_requirement
 
         register_project_tab(
             NavEntry("requirements", _("Requirements"), "requirements:backlog", order=10)
         )
         register_emitted({"requirement.p0"})
+        # A card shows the requirement it delivers (requirements owns that link).
+        register_work_item_extension(
+            WorkItemExtension(
+                "requirement",
+                annotate=with_work_item_requirement,
+                attributes=("requirement_id", "requirement_number", "requirement_title"),
+                panel_template="requirements/partials/_work_item_requirement.html",
+            )
+        )
         register_verbs(
             {
                 "requirement.created": _("%(actor)s added requirement %(target)s"),

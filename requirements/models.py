@@ -131,6 +131,14 @@ class Requirement(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(99)],
     )
     tags = models.JSONField(_("tags"), default=list, blank=True)
+    # The stories made from it (one requirement, many items; an item delivers at most one).
+    work_items = models.ManyToManyField(
+        "projects.WorkItem",
+        through="WorkItemLink",
+        related_name="delivered_requirements",
+        blank=True,
+        verbose_name=_("work items"),
+    )
     # "|tag1|tag2|": the tags as text, so the tag filter is one portable LIKE (SQLite has no
     # JSON containment, and stores non-ASCII JSON escaped). Written by the services.
     tags_text = models.CharField(max_length=500, blank=True, editable=False)
@@ -241,6 +249,32 @@ class Requirement(models.Model):
 
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+
+class WorkItemLink(models.Model):
+    """The requirement a work item delivers: made when the requirement is promoted to
+    stories. Requirements owns the link, as it stands above the board (issue #14)."""
+
+    work_item = models.OneToOneField(
+        "projects.WorkItem",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="requirement_link",
+        verbose_name=_("work item"),
+    )
+    requirement = models.ForeignKey(
+        Requirement,
+        on_delete=models.CASCADE,
+        related_name="work_item_links",
+        verbose_name=_("requirement"),
+    )
+
+    class Meta:
+        verbose_name = _("work item link")
+        verbose_name_plural = _("work item links")
+
+    def __str__(self) -> str:
+        return f"{self.work_item_id} → {self.requirement_id}"
 
 
 class RequirementKPI(models.Model):

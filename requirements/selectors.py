@@ -23,6 +23,7 @@ from .models import (
     RequirementComment,
     RequirementKPI,
     Status,
+    WorkItemLink,
 )
 
 PRIORITY_ORDER = Case(
@@ -179,11 +180,25 @@ def kano_scatter(*, project: Project) -> list[dict[str, Any]]:
 def work_item_progress(requirement_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
     """(done, total) work items per requirement (one query)."""
     rows = (
-        WorkItem.objects.filter(requirement_id__in=list(requirement_ids))
+        WorkItemLink.objects.filter(requirement_id__in=list(requirement_ids))
         .values("requirement_id")
-        .annotate(total=Count("id"), done=Count("id", filter=Q(done_at__isnull=False)))
+        .annotate(
+            total=Count("work_item"),
+            done=Count("work_item", filter=Q(work_item__done_at__isnull=False)),
+        )
     )
     return {row["requirement_id"]: (row["done"], row["total"]) for row in rows}
+
+
+def with_work_item_requirement(items: QuerySet[WorkItem]) -> QuerySet[WorkItem]:
+    """Work items with the requirement each delivers: `requirement_id`, `requirement_number`
+    and `requirement_title` (None without one), by one join. The board's selectors apply
+    it (registered in RequirementsConfig.ready as a projects.extensions entry)."""
+    return items.annotate(
+        requirement_id=F("requirement_link__requirement_id"),
+        requirement_number=F("requirement_link__requirement__number"),
+        requirement_title=F("requirement_link__requirement__title"),
+    )
 
 
 def moscow_by_phase(*, project: Project) -> list[dict[str, Any]]:

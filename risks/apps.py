@@ -10,8 +10,13 @@ class RisksConfig(AppConfig):
         from portal.activity import register_verbs
         from portal.events import register_emitted
         from portal.navigation import NavEntry, register_project_tab
+        from projects.extensions import WorkItemExtension, register_work_item_extension
 
         register_project_tab(NavEntry("risks", _("Risks"), "risks:register", order=40))
+        # A card's panel lists the risks tied to it.
+        register_work_item_extension(
+            WorkItemExtension("risks", panel_template="risks/partials/_work_item_risks.html")
+        )
         register_emitted({"risk.created", "risk.escalated", "risk.review_overdue", "risk.occurred"})
         register_verbs(
             {

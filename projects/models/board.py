@@ -112,15 +112,6 @@ class WorkItem(models.Model):
         related_name="assigned_items",
         verbose_name=_("assignee"),
     )
-    # The backlog requirement this item delivers (promoted from the requirement backlog).
-    requirement = models.ForeignKey(
-        "requirements.Requirement",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="work_items",
-        verbose_name=_("requirement"),
-    )
     story_points = models.PositiveSmallIntegerField(
         _("story points"), null=True, blank=True, validators=[MaxValueValidator(MAX_STORY_POINTS)]
     )

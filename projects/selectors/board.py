@@ -17,6 +17,7 @@ from portal import clock
 from portal.models import Activity, Membership, Project
 
 from ..calculations import BurndownDay, burndown, mean_velocity, percentile, previous_working_day
+from ..extensions import with_extensions
 from ..models import (
     ColumnCategory,
     ColumnChange,
@@ -96,15 +97,15 @@ def board_items(*, project: Project, filters: dict[str, Any] | None = None) -> Q
 def project_work_items(*, project: Project) -> QuerySet[WorkItem]:
     """The project's work items with what the card panel shows joined: the queryset a
     card is looked up in by number. The caller has authorised the project."""
-    return WorkItem.objects.select_related(
-        "project", "column", "assignee", "sprint", "created_by", "requirement"
+    return with_extensions(
+        WorkItem.objects.select_related("project", "column", "assignee", "sprint", "created_by")
     ).filter(project=project)
 
 
 def work_items_visible_to(*, user: Any) -> QuerySet[WorkItem]:
     """The work items of every project the user may see, with project, assignee and
     column joined."""
-    return WorkItem.objects.select_related("project", "assignee", "column").filter(
+    return with_extensions(WorkItem.objects.select_related("project", "assignee", "column")).filter(
         project__in=projects_visible_to(user).values("pk")
     )
 

@@ -96,7 +96,6 @@ def work_item_create(
     description: str = "",
     due_date: date | None = None,
     position: str = "bottom",
-    requirement: Any = None,
     blocked: bool = False,
     blocked_reason: str = "",
 ) -> WorkItem:
@@ -129,7 +128,6 @@ def work_item_create(
         priority=priority,
         labels=_clean_labels(labels),
         due_date=due_date,
-        requirement=requirement,
         blocked=bool(blocked),
         blocked_reason=blocked_reason,
         created_by=actor if getattr(actor, "pk", None) else None,
@@ -139,12 +137,8 @@ def work_item_create(
         done_at=now if column.category == ColumnCategory.DONE else None,
         added_after_start=bool(sprint and sprint.state == SprintState.ACTIVE),
     )
-    if requirement is not None and requirement.project_id != project.pk:
-        raise ApplicationError(
-            _("The requirement belongs to another project."), field="requirement"
-        )
     item.full_clean(
-        exclude=["project", "column", "sprint", "assignee", "created_by", "requirement"],
+        exclude=["project", "column", "sprint", "assignee", "created_by"],
         validate_unique=False,
         validate_constraints=False,
     )

@@ -12,6 +12,7 @@ from .collaboration import (
     backlog_view_save,
     requirement_comment_add,
     requirement_promote,
+    work_item_link,
 )
 from .common import (
     EDITABLE_FIELDS,
@@ -65,4 +66,5 @@ __all__ = [
     "requirement_update",
     "requirements_bulk_update",
     "requirements_reorder",
+    "work_item_link",
 ]

@@ -20,6 +20,7 @@ from ..models import (
     Requirement,
     RequirementComment,
     Status,
+    WorkItemLink,
 )
 from . import common
 
@@ -46,6 +47,19 @@ def requirement_comment_add(
         label=str(requirement),
     )
     return comment
+
+
+def work_item_link(*, requirement: Requirement, work_item: WorkItem) -> WorkItemLink:
+    """Tie a work item to the requirement it delivers (an item delivers at most one: a
+    second call moves it). Both must be of the same project."""
+    if work_item.project_id != requirement.project_id:
+        raise ApplicationError(
+            _("The requirement belongs to another project."), field="requirement"
+        )
+    link, _created = WorkItemLink.objects.update_or_create(
+        work_item=work_item, defaults={"requirement": requirement}
+    )
+    return link
 
 
 @transaction.atomic
@@ -91,10 +105,11 @@ def requirement_promote(
             labels=requirement.tags[:10],
             description=(requirement.description or "")[:5000] + link,
             due_date=requirement.target_date,
-            requirement=requirement,
         )
         for title in titles
     ]
+    for item in items:
+        work_item_link(requirement=requirement, work_item=item)
     before: dict[str, Any] = {}
     after: dict[str, Any] = {"work_items": [item.key for item in items]}
     if requirement.status == Status.TRIAGED:

@@ -13,9 +13,17 @@ import pytest
 from django.urls import reverse
 
 from portal.models import Activity, Event
+from projects.models import WorkItem
 from projects.services import work_item_create, work_item_move
 from requirements import services
-from requirements.models import KanoResponse, Requirement, RequirementComment, RequirementKPI
+from requirements.models import (
+    KanoResponse,
+    Requirement,
+    RequirementComment,
+    RequirementKPI,
+    WorkItemLink,
+)
+from requirements.services import work_item_link
 from tests.conftest import api_as
 from tests.metrics.factories import KPIFactory
 from tests.projects.factories import add_member, make_project
@@ -284,10 +292,10 @@ def test_retrieve_shows_the_survey_verdict_work_items_and_target_kpis(
         respondent_name="用户访谈-赵女士",
     )
     # Two stories from it, one of them done
-    first = work_item_create(
-        project=project, actor=member, title="积分抵现接口", requirement=requirement
-    )
-    work_item_create(project=project, actor=member, title="积分抵现页面", requirement=requirement)
+    first = work_item_create(project=project, actor=member, title="积分抵现接口")
+    second = work_item_create(project=project, actor=member, title="积分抵现页面")
+    for item in (first, second):
+        work_item_link(requirement=requirement, work_item=item)
     finish(first, member)
 
     response = api_as(viewer).get(detail_url(requirement))
@@ -497,16 +505,16 @@ def test_patch_tags_and_scores_recomputes_them(requirement, member):
 
 
 def test_owner_deletes_a_requirement_and_its_work_items_stay(project, requirement, owner, member):
-    item = work_item_create(
-        project=project, actor=member, title="短视频播放器", requirement=requirement
-    )
+    item = work_item_create(project=project, actor=member, title="短视频播放器")
+    work_item_link(requirement=requirement, work_item=item)
 
     response = api_as(owner).delete(detail_url(requirement))
 
     assert response.status_code == 204
     assert not Requirement.objects.filter(pk=requirement.pk).exists()
-    item.refresh_from_db()
-    assert item.requirement_id is None
+    # The story stays on the board, no longer tied to anything.
+    assert WorkItem.objects.filter(pk=item.pk).exists()
+    assert not WorkItemLink.objects.filter(work_item=item).exists()
     assert Activity.objects.filter(verb="requirement.deleted").count() == 1
 
 
@@ -1353,9 +1361,8 @@ def populate(project, count, *, people, kpis):
                 dysfunctional=dysfunctional,
             )
         if n % 2 == 0:
-            work_item_create(
-                project=project, actor=people[0], title=f"故事 {n}", requirement=requirement
-            )
+            story = work_item_create(project=project, actor=people[0], title=f"故事 {n}")
+            work_item_link(requirement=requirement, work_item=story)
 
 
 @pytest.fixture

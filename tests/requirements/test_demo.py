@@ -156,11 +156,13 @@ def test_personalised_recommendations_is_a_p0_aimed_at_conversion(demo):
 
 
 def test_promoted_stories_join_the_running_sprint(demo):
-    stories = WorkItem.objects.filter(requirement__isnull=False).select_related(
-        "sprint", "column", "requirement"
+    stories = WorkItem.objects.filter(requirement_link__isnull=False).select_related(
+        "sprint", "column", "requirement_link__requirement"
     )
     running = [s for s in stories if s.sprint and s.sprint.state == SprintState.ACTIVE]
-    flash_sale = next(s for s in running if s.requirement.title.startswith("限时秒杀"))
+    flash_sale = next(
+        s for s in running if s.requirement_link.requirement.title.startswith("限时秒杀")
+    )
 
     assert len(running) >= 4
     planned = [s for s in running if s is not flash_sale]
@@ -170,9 +172,12 @@ def test_promoted_stories_join_the_running_sprint(demo):
     # ... while the flash sale came in days after the start: scope added, picked up at once.
     assert flash_sale.added_after_start
     assert flash_sale.created_at > flash_sale.sprint.started_at
-    assert flash_sale.requirement.priority == "P0"
+    assert flash_sale.requirement_link.requirement.priority == "P0"
     assert flash_sale.column.category == ColumnCategory.IN_PROGRESS
-    assert all(s.requirement.status in (Status.PLANNED, Status.IN_PROGRESS) for s in stories)
+    assert all(
+        s.requirement_link.requirement.status in (Status.PLANNED, Status.IN_PROGRESS)
+        for s in stories
+    )
 
 
 def test_history_spans_months_stays_in_the_past_and_alerts_twice_at_most(demo):
@@ -207,7 +212,10 @@ def test_demo_risks_are_tied_to_the_work_they_threaten(demo):
     assert [r.title for r in oversell.requirements.all()] == ["限时秒杀（常态化秒杀频道）"]
     # The requirement's stories are linked too, so the card panel shows the risk.
     assert oversell.work_items.exists()
-    assert all(item.requirement.title.startswith("限时秒杀") for item in oversell.work_items.all())
+    assert all(
+        item.delivered_requirements.get().title.startswith("限时秒杀")
+        for item in oversell.work_items.all()
+    )
     assert (
         Risk.objects.filter(project__key="MALL", requirements__isnull=False).distinct().count() >= 6
     )

@@ -313,4 +313,4 @@ def test_an_edit_during_a_backlog_write_on_the_same_requirement_both_succeed(
     if backlog_write is not _bulk_edit:
         assert order(project)[0] == "砍价"
     if edit is _promote:
-        assert WorkItem.objects.filter(requirement=requirement).count() == 1
+        assert WorkItem.objects.filter(delivered_requirements=requirement).count() == 1

@@ -935,7 +935,7 @@ def test_promoting_a_triaged_requirement_creates_linked_stories_and_plans_it(pro
     )
 
     assert [i.title for i in items] == ["拼团下单", "拼团分享"]
-    stored = list(WorkItem.objects.filter(requirement=requirement).order_by("number"))
+    stored = list(WorkItem.objects.filter(delivered_requirements=requirement).order_by("number"))
     assert stored == items
     assert all(i.priority == "P1" and i.story_points == 3 for i in stored)
     assert stored[0].labels == ["营销", "拼团"]

@@ -1450,7 +1450,9 @@ def test_promote_creates_stories_and_plans_the_requirement(client, backlog, memb
     assert response.status_code == 302
     assert response["Location"] == url("detail", 1) + "#work-items"
     items = list(WorkItem.objects.order_by("number"))
-    assert [(i.title, i.type, i.story_points, i.requirement_id) for i in items] == [
+    assert [
+        (i.title, i.type, i.story_points, i.requirement_link.requirement_id) for i in items
+    ] == [
         ("凑单提醒前端", "story", 3, backlog[0].pk),
         ("凑单提醒接口", "story", 3, backlog[0].pk),
     ]

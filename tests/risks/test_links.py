@@ -725,7 +725,8 @@ def test_the_requirement_page_lists_its_risks(client, work, project, member, vie
 
 
 def test_the_card_panel_shows_its_requirement_and_risks(client, work, project, owner, member):
-    card = make_item(project, owner, "优惠券叠加：前端", requirement=work["coupons"])
+    card = make_item(project, owner, "优惠券叠加：前端")
+    requirement_services.work_item_link(requirement=work["coupons"], work_item=card)
     services.risk_link(risk=work["risk"], actor=member, target=card)
     client.force_login(member)
     page = reverse("projects:item", args=["MALL", card.number])

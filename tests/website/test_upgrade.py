@@ -1,7 +1,9 @@
 """Upgrading a filled database across the floor moves (issue #14) keeps every row.
 
 Project, Membership and PhaseChange moved from `projects` down to `portal`, KPI and
-KPIDataPoint from `metrics` down to `kpis`, with state-only migrations and table renames. This fills a database with the demo (`seed_demo`), takes it
+KPIDataPoint from `metrics` down to `kpis`, with state-only migrations and table renames;
+the requirement a work item delivers moved from a column on the work item to a link owned
+by requirements (WorkItemLink), copied by a data migration. This fills a database with the demo (`seed_demo`), takes it
 back to the migrations of the head before the move (the tables carry the projects app's
 names again, the content types and activity rows say `projects.project`), checks that is
 the old shape with every row in it, and migrates it forward again as an upgrade would:
@@ -24,7 +26,7 @@ from kpis.models import KPI, KPIDataPoint
 from metrics.models import KeyResult
 from portal.models import Activity, Event, Membership, PhaseChange, Project, User
 from projects.models import Sprint, WorkItem
-from requirements.models import Requirement, RequirementKPI
+from requirements.models import Requirement, RequirementKPI, WorkItemLink
 from risks.models import Risk
 
 # The last migration of each app before the move.
@@ -62,6 +64,11 @@ def _picture() -> dict:
                 "requirement__number", "kpi__code", "expected_change"
             )
         ),
+        "delivers": sorted(
+            WorkItemLink.objects.values_list(
+                "work_item__project__key", "work_item__number", "requirement__number"
+            )
+        ),
         "key_results": sorted(KeyResult.objects.values_list("title", "kpi__code"), key=str),
         "events": Event.objects.filter(project__isnull=False).count(),
         "activity": sorted(
@@ -96,6 +103,7 @@ def test_a_seeded_database_upgrades_across_the_move_with_every_row():
     assert counts["project"] == 3
     assert min(counts.values()) >= 3
     assert before["kpi_links"]
+    assert len(before["delivers"]) > 3
     assert any(code for _title, code in before["key_results"])
     moved_activity = Activity.objects.filter(
         target_type__in=["portal.project", "portal.membership", "kpis.kpi"]
@@ -122,6 +130,12 @@ def test_a_seeded_database_upgrades_across_the_move_with_every_row():
                 ["projects.project", "projects.membership", "metrics.kpi"],
             )
             assert cursor.fetchone()[0] == activity_on_moved
+            # The link is a column on the work item again, holding every link.
+            cursor.execute(
+                "SELECT COUNT(*) FROM projects_workitem WHERE requirement_id IS NOT NULL"
+            )
+            assert cursor.fetchone()[0] == len(before["delivers"])
+        assert "requirements_workitemlink" not in tables
     finally:
         _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
     ContentType.objects.clear_cache()
