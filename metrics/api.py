@@ -10,8 +10,8 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from portal.api.permissions import with_defaults
+from portal.permissions import project_get_for_user
 from projects.api_params import AtomicWritesMixin, project_param
-from projects.permissions import project_get_for_user
 
 from . import services
 from .api_permissions import (

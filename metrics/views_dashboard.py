@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 from kpis.models import Source
 from portal import clock, formatting
 from portal.models import Department
+from portal.permissions import project_get_for_user
 from portal.validators import parse_date_in_range
-from projects.permissions import project_get_for_user
 from projects.selectors.board import (
     active_sprint,
     burndown_points,

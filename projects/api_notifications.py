@@ -22,10 +22,10 @@ from portal.api.filters import PortalFilterSet
 from portal.api.permissions import with_defaults
 from portal.notifications import services as notify
 from portal.notifications.models import Channel, Delivery, Subscription
+from portal.permissions import project_get_for_user
 
 from .api_params import project_param
 from .api_permissions import ManagesNotifications
-from .permissions import project_get_for_user
 from .selectors.notifications import (
     channel_is_visible,
     channels_visible_to,

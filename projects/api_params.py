@@ -10,9 +10,9 @@ from rest_framework.exceptions import NotFound, ValidationError
 from portal.api.filters import MAX_ID
 from portal.api.permissions import with_defaults
 from portal.models import Project
+from portal.permissions import project_get_for_user
 
 from .api_permissions import CanEditProjectWork
-from .permissions import project_get_for_user
 from .selectors.project import project_is_visible
 
 

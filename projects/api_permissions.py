@@ -14,8 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.api.permissions import WRITE_METHODS, Refusal, Rule, RulePermission, rule_permission
 from portal.models import Project
 from portal.notifications.models import Delivery
-
-from .permissions import can_admin, can_edit
+from portal.permissions import can_admin, can_edit
 
 
 def project_of(view, obj) -> Project | None:

@@ -8,11 +8,11 @@ from rest_framework import serializers
 from portal.activity import describe
 from portal.api.fields import StrictCharField, StrictModelSerializer
 from portal.models import Activity, Membership, PhaseChange, Project, project_key_validator
+from portal.permissions import projects_visible_to
 from portal.roles import Role
 from portal.validators import MAX_BIGINT, validate_currency, validate_timezone
 
 from .models import WorkflowColumn
-from .permissions import projects_visible_to
 
 
 class VisibleRelationsMixin:

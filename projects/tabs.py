@@ -3,9 +3,8 @@
 from django.urls import reverse
 
 from portal.navigation import project_tabs
+from portal.permissions import role_for
 from portal.roles import role_at_least
-
-from .permissions import role_for
 
 
 def tabs_for(project, active: str, user) -> list[dict]:

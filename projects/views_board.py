@@ -20,12 +20,12 @@ from django_htmx.http import trigger_client_event
 from portal.errors import ApplicationError
 from portal.forms_util import add_service_error, service_error_text
 from portal.http import HtmxHttpRequest, id_or_none
+from portal.permissions import can_edit, project_get_for_user
 from portal.roles import Role
 
 from . import services
 from .forms_board import MoveForm, QuickAddForm, StandupNoteForm, WorkItemForm, member_users
 from .models import ColumnCategory, Priority, WorkItem, WorkItemType
-from .permissions import can_edit, project_get_for_user
 from .selectors.board import (
     SWIMLANES,
     active_sprint,

@@ -5,9 +5,9 @@ from django.views.decorators.http import require_http_methods
 
 from portal.http import HtmxHttpRequest
 from portal.notifications.views import notifications_page
+from portal.permissions import project_get_for_user
 from portal.roles import Role
 
-from .permissions import project_get_for_user
 from .tabs import tabs_for
 
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from portal.errors import ApplicationError
 from portal.forms_util import add_service_error
 from portal.http import HtmxHttpRequest, id_or_none
+from portal.permissions import can_admin, can_edit, project_get_for_user
 from portal.refusals import NextStep
 from portal.roles import Role
 
@@ -22,7 +23,6 @@ from . import services
 from .calculations import sprint_length_bounds
 from .forms_board import ColumnForm, RetroItemForm, SprintCloseForm, SprintForm, SprintSettingsForm
 from .models import RetroItem, RetroKind, Sprint, SprintState, WorkflowColumn, WorkItem
-from .permissions import can_admin, can_edit, project_get_for_user
 from .selectors.board import (
     backlog_items,
     board_column_copy,

@@ -13,9 +13,8 @@ from typing import Any
 from django.db.models import QuerySet
 
 from portal.notifications.models import Channel, Delivery, Subscription
+from portal.permissions import projects_visible_to
 from portal.roles import Role
-
-from ..permissions import projects_visible_to
 
 
 def project_ids_managing_notifications(*, user: Any) -> set[int]:

@@ -18,10 +18,10 @@ from django.db.models import (
 )
 
 from portal.models import Activity, Membership, PhaseChange, Project
+from portal.permissions import projects_visible_to
 from portal.roles import Role
 
 from ..models import WorkflowColumn
-from ..permissions import projects_visible_to
 
 
 def member_count() -> Subquery:
