@@ -1,4 +1,4 @@
-"""Read queries for the site-level pages (profile, health)."""
+"""Read queries for the site-level pages (profile, health) and the API's project checks."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 
 from .models import SchedulerHeartbeat
+from .permissions import projects_visible_to
 
 
 def user_fresh_copy(*, user: Any) -> Any:
@@ -20,3 +21,8 @@ def user_fresh_copy(*, user: Any) -> Any:
 def scheduler_heartbeat(*, name: str = "scheduler") -> SchedulerHeartbeat | None:
     """The named scheduler's last heartbeat, or None if it never ran."""
     return SchedulerHeartbeat.objects.filter(name=name).first()
+
+
+def project_is_visible(*, user: Any, project_id: int) -> bool:
+    """Whether the project with this id exists and the user may see it (one query)."""
+    return projects_visible_to(user).filter(pk=project_id).exists()

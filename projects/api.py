@@ -11,13 +11,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from portal.api.filters import IsoDateTimeFilter, PortalFilterSet
-from portal.api.permissions import with_defaults
+from portal.api.params import AtomicWritesMixin, project_param
+from portal.api.permissions import owners_only, with_defaults
 from portal.models import Activity, Project
 from portal.roles import Role
 
 from . import services
-from .api_params import AtomicWritesMixin, project_param
-from .api_permissions import owners_only
 from .selectors.project import (
     activity_for_user,
     project_details,

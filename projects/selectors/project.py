@@ -55,11 +55,6 @@ def project_details(*, user: Any) -> QuerySet[Project]:
     )
 
 
-def project_is_visible(*, user: Any, project_id: int) -> bool:
-    """Whether the project with this id exists and the user may see it (one query)."""
-    return projects_visible_to(user).filter(pk=project_id).exists()
-
-
 def project_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[Project]:
     """The projects page's (and home's) list: `projects_with_member_count` narrowed by
     text, phase, health and archived (live ones only unless asked)."""
