@@ -7,8 +7,7 @@ from portal.http import HtmxHttpRequest
 from portal.notifications.views import notifications_page
 from portal.permissions import project_get_for_user
 from portal.roles import Role
-
-from .tabs import tabs_for
+from portal.tabs import tabs_for
 
 
 @login_required

@@ -18,6 +18,7 @@ from portal.http import HtmxHttpRequest, id_or_none
 from portal.permissions import can_admin, can_edit, project_get_for_user
 from portal.refusals import NextStep
 from portal.roles import Role
+from portal.tabs import tabs_for
 
 from . import services
 from .calculations import sprint_length_bounds
@@ -41,7 +42,6 @@ from .selectors.sprint import (
     sprint_list,
     sprint_scope_added,
 )
-from .tabs import tabs_for
 
 
 def _sprint_for(request, key, sprint_id, need=Role.VIEWER):

@@ -24,7 +24,7 @@ from portal.forms_util import form_errors_text, form_field
 from portal.http import HtmxHttpRequest, id_or_none, query_without
 from portal.permissions import can_edit, project_get_for_user
 from portal.roles import Role
-from projects.tabs import tabs_for
+from portal.tabs import tabs_for
 
 from . import services
 from .forms import BacklogFilterForm, BulkEditForm, InlineEditForm, SavedViewForm, TriageForm

@@ -21,7 +21,7 @@ from portal.errors import ApplicationError
 from portal.http import HtmxHttpRequest
 from portal.permissions import project_get_for_user
 from portal.roles import Role
-from projects.tabs import tabs_for
+from portal.tabs import tabs_for
 
 from . import csv_io
 from .forms import ImportForm
