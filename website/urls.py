@@ -7,8 +7,9 @@ from rest_framework.routers import DefaultRouter
 
 from metrics import api as metrics_api
 from portal import views as portal_views
+from portal.notifications import api as api_notifications
 from projects import api as projects_api
-from projects import api_board, api_notifications
+from projects import api_board
 from requirements import api as requirements_api
 from risks import api as risks_api
 

@@ -21,11 +21,11 @@ from portal.api.fields import StrictBooleanField, StrictCharField, StrictModelSe
 from portal.api.filters import PortalFilterSet
 from portal.api.params import project_param
 from portal.api.permissions import ManagesNotifications, with_defaults
-from portal.notifications import services as notify
-from portal.notifications.models import Channel, Delivery, Subscription
 from portal.permissions import project_get_for_user
 
-from .selectors.notifications import (
+from . import services as notify
+from .models import Channel, Delivery, Subscription
+from .selectors import (
     channel_is_visible,
     channels_visible_to,
     deliveries_visible_to,
