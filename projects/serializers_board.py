@@ -5,11 +5,11 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from portal.api.fields import StrictCharField, StrictModelSerializer
+from portal.api.serializers import UserBriefSerializer
 from portal.validators import MAX_BIGINT
 
 from .calculations import RANK_LIMIT
 from .models import RetroItem, Retrospective, Sprint, WorkflowColumn, WorkItem
-from .serializers import UserBriefSerializer
 
 
 class ColumnSerializer(StrictModelSerializer):

@@ -100,17 +100,3 @@ def project_phase_changes(*, project: Project) -> list[PhaseChange]:
 
 def project_activity(*, project: Project) -> QuerySet[Activity]:
     return Activity.objects.filter(project=project).select_related("actor").order_by("-at", "-id")
-
-
-def activity_for_user(*, user: Any, project_id: int | None = None) -> QuerySet[Activity]:
-    """Activity of every project the user may see, newest first, with actor and project
-    joined; none for no user (schema generation). With `project_id`, only that project's:
-    the caller has checked that the user may see it."""
-    qs = Activity.objects.select_related("actor", "project").order_by("-at", "-id")
-    if project_id is not None:
-        return qs.filter(project_id=project_id)
-    if user is None:
-        return qs.none()
-    if user.is_staff:
-        return qs
-    return qs.filter(project__memberships__user=user)
