@@ -9,9 +9,9 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
+from portal.api.params import AtomicWritesMixin, project_param
 from portal.api.permissions import with_defaults
-from projects.api_params import AtomicWritesMixin, project_param
-from projects.permissions import project_get_for_user
+from portal.permissions import project_get_for_user
 
 from . import services
 from .api_permissions import (

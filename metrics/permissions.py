@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from kpis.models import KPI
-from projects.permissions import can_edit, can_view, projects_visible_to
+from portal.permissions import can_edit, can_view, projects_visible_to
 
 from .models import Objective
 

@@ -12,8 +12,8 @@ from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from kpis.models import KPI, KPIDataPoint
 from portal import clock
 from portal.models import Membership, Project
+from portal.permissions import can_edit, projects_visible_to
 from projects.models import Sprint, SprintState, WorkItem
-from projects.permissions import can_edit, projects_visible_to
 from projects.selectors.board import sprint_progress
 from risks.models import ACTIVE_STATUSES, Risk
 

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from kpis.models import KPI, KPIDataPoint
 from portal.api.fields import StrictModelSerializer
-from projects.serializers import UserBriefSerializer
+from portal.api.serializers import UserBriefSerializer
 
 from .models import CheckIn, KeyResult, Objective
 

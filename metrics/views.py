@@ -17,7 +17,7 @@ from portal import clock
 from portal.errors import ApplicationError
 from portal.forms_util import add_service_error, form_errors_text, service_error_text
 from portal.http import id_or_none
-from projects.permissions import projects_visible_to
+from portal.permissions import projects_visible_to
 
 from . import services
 from .calculations import valid_period

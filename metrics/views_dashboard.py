@@ -17,15 +17,15 @@ from django.utils.translation import gettext as _
 from kpis.models import Source
 from portal import clock, formatting
 from portal.models import Department
+from portal.permissions import project_get_for_user
+from portal.tabs import tabs_for
 from portal.validators import parse_date_in_range
-from projects.permissions import project_get_for_user
 from projects.selectors.board import (
     active_sprint,
     burndown_points,
     sprint_burndown,
     velocity_history,
 )
-from projects.tabs import tabs_for
 
 from .calculations import kpi_status, valid_period
 from .currency import Rates, to_reporting_currency

@@ -6,13 +6,13 @@ that is not built.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.urls import reverse
 from django.utils.functional import Promise
 
+from .permissions import memberships_of
 from .roles import role_at_least
 
 
@@ -53,25 +53,14 @@ def project_tabs() -> list[NavEntry]:
     return list(_PROJECT)
 
 
-# The projects a person belongs to, as (project key, role) pairs. The projects app
-# registers the lookup, so site pages (a refusal's "go here instead") can link into
-# projects without portal importing them.
-_memberships_of: Callable[[Any], Iterable[tuple[str, str]]] | None = None
-
-
-def register_memberships(lookup: Callable[[Any], Iterable[tuple[str, str]]]) -> None:
-    global _memberships_of
-    _memberships_of = lookup
-
-
 def project_tab_links(user: Any, tab_key: str) -> list[tuple[str, str]]:
     """(project key, url) of one project tab (e.g. "notifications") in every project
     where the user's role shows that tab, by project key."""
     tab = next((t for t in _PROJECT if t.key == tab_key), None)
-    if tab is None or _memberships_of is None:
+    if tab is None:
         return []
     return [
         (key, reverse(tab.url_name, args=[key]))
-        for key, role in sorted(_memberships_of(user))
+        for key, role in sorted(memberships_of(user))
         if role_at_least(role, tab.min_role)
     ]

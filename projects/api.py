@@ -1,4 +1,4 @@
-"""REST endpoints for projects, members and the activity feed (DESIGN §5)."""
+"""REST endpoints for projects and their members (DESIGN §5)."""
 
 from __future__ import annotations
 
@@ -6,26 +6,23 @@ import django_filters
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, mixins, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from portal.api.filters import IsoDateTimeFilter, PortalFilterSet
-from portal.api.permissions import with_defaults
-from portal.models import Activity, Project
+from portal.api.filters import PortalFilterSet
+from portal.api.params import AtomicWritesMixin
+from portal.api.permissions import owners_only, with_defaults
+from portal.models import Project
 from portal.roles import Role
 
 from . import services
-from .api_params import AtomicWritesMixin, project_param
-from .api_permissions import owners_only
 from .selectors.project import (
-    activity_for_user,
     project_details,
     project_members,
     projects_with_member_count,
 )
 from .serializers import (
-    ActivitySerializer,
     MembershipSerializer,
     ProjectDetailSerializer,
     ProjectSerializer,
@@ -148,31 +145,3 @@ class ProjectViewSet(
             actor=request.user,
         )
         return Response(MembershipSerializer(membership).data)
-
-
-class ActivityFilter(PortalFilterSet):
-    since = IsoDateTimeFilter(field_name="at", lookup_expr="gte")
-    until = IsoDateTimeFilter(field_name="at", lookup_expr="lt")
-
-    class Meta:
-        model = Activity
-        fields = ["verb", "actor", "target_type", "target_id"]
-
-
-class ActivityListView(generics.ListAPIView):
-    """The activity log, newest first. `?project=<id>` narrows to one project."""
-
-    ordering_fields = ["at", "id"]
-
-    serializer_class = ActivitySerializer
-    filterset_class = ActivityFilter
-
-    @extend_schema(parameters=[OpenApiParameter("project", int, description="project id")])
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
-            return activity_for_user(user=None)
-        project_id = project_param(self.request)
-        return activity_for_user(user=self.request.user, project_id=project_id)

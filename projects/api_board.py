@@ -11,11 +11,11 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from portal.api.filters import BooleanFilter, IdFilter, PortalFilterSet
+from portal.api.params import ProjectScopedMixin, project_param
+from portal.api.permissions import owners_only
 from portal.errors import ApplicationError
 
 from . import services
-from .api_params import ProjectScopedMixin, project_param
-from .api_permissions import owners_only
 from .extensions import carry_extensions
 from .models import Retrospective, Sprint, WorkItem
 from .selectors.board import (

@@ -49,16 +49,7 @@ class ProjectsConfig(AppConfig):
                 "retro.item_added": _("%(actor)s added to the retrospective: %(target)s"),
             }
         )
-        from portal.navigation import (
-            NavEntry,
-            register_memberships,
-            register_project_tab,
-            register_site,
-        )
-
-        from .permissions import memberships_of
-
-        register_memberships(memberships_of)
+        from portal.navigation import NavEntry, register_project_tab, register_site
 
         register_site(NavEntry("projects", _("Projects"), "projects:list", order=10))
         register_project_tab(NavEntry("overview", _("Overview"), "projects:detail", order=0))

@@ -5,14 +5,14 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
-from portal.activity import describe
 from portal.api.fields import StrictCharField, StrictModelSerializer
-from portal.models import Activity, Membership, PhaseChange, Project, project_key_validator
+from portal.api.serializers import UserBriefSerializer
+from portal.models import Membership, PhaseChange, Project, project_key_validator
+from portal.permissions import projects_visible_to
 from portal.roles import Role
 from portal.validators import MAX_BIGINT, validate_currency, validate_timezone
 
 from .models import WorkflowColumn
-from .permissions import projects_visible_to
 
 
 class VisibleRelationsMixin:
@@ -34,15 +34,6 @@ class VisibleRelationsMixin:
             relation = getattr(fields[name], "child_relation", fields[name])
             relation.queryset = relation.queryset.filter(**{f"{lookup or 'pk'}__in": visible})
         return fields
-
-
-class UserBriefSerializer(StrictModelSerializer):
-    label = StrictCharField(read_only=True)
-
-    class Meta:
-        model = get_user_model()
-        fields = ["id", "username", "label", "display_name", "department"]
-        read_only_fields = fields
 
 
 class PhaseChangeSerializer(StrictModelSerializer):
@@ -222,34 +213,3 @@ class MembershipSerializer(StrictModelSerializer):
                 {"user": [_("A membership keeps its person: add the other person instead.")]}
             )
         return attrs
-
-
-class ActivitySerializer(StrictModelSerializer):
-    actor = UserBriefSerializer(read_only=True, allow_null=True)
-    # Site-wide entries (company KPIs and objectives) belong to no project.
-    project = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
-    project_key = StrictCharField(
-        source="project.key", read_only=True, default=None, allow_null=True
-    )
-    text = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Activity
-        fields = [
-            "id",
-            "at",
-            "actor",
-            "project",
-            "project_key",
-            "verb",
-            "target_type",
-            "target_id",
-            "target_label",
-            "before",
-            "after",
-            "text",
-        ]
-        read_only_fields = fields
-
-    def get_text(self, obj) -> str:
-        return describe(obj)

@@ -6,11 +6,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from portal.api.fields import StrictCharField, StrictModelSerializer
+from portal.api.serializers import UserBriefSerializer
 from portal.validators import MAX_BIGINT
 
 from .calculations import RANK_LIMIT
 from .models import RetroItem, Retrospective, Sprint, WorkflowColumn, WorkItem
-from .serializers import UserBriefSerializer
 
 
 class ColumnSerializer(StrictModelSerializer):

@@ -1,6 +1,8 @@
 from django.urls import path
 
-from . import views, views_board, views_notifications, views_sprint
+from portal.notifications.views import project_notifications_view
+
+from . import views, views_board, views_sprint
 
 app_name = "projects"
 
@@ -22,11 +24,8 @@ urlpatterns = [
     path("<str:key>/board/settings/", views_sprint.board_settings_view, name="board_settings"),
     path("<str:key>/items/<int:number>/", views_board.work_item_panel_view, name="item"),
     path("<str:key>/standup/", views_board.standup_view, name="standup"),
-    path(
-        "<str:key>/notifications/",
-        views_notifications.project_notifications_view,
-        name="notifications",
-    ),
+    # The page is portal's; its URL keeps the name (projects:notifications) and the path.
+    path("<str:key>/notifications/", project_notifications_view, name="notifications"),
     path("<str:key>/sprints/", views_sprint.sprint_list_view, name="sprints"),
     path(
         "<str:key>/sprints/<int:sprint_id>/", views_sprint.sprint_detail_view, name="sprint_detail"

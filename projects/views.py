@@ -20,13 +20,13 @@ from portal.errors import ApplicationError
 from portal.forms_util import add_service_error
 from portal.http import HtmxHttpRequest
 from portal.models import Membership, Phase
+from portal.permissions import can_admin, can_edit, project_get_for_user
 from portal.roles import Role
+from portal.tabs import tabs_for
 
 from . import services
 from .forms import MemberAddForm, MemberRoleForm, ProjectFilterForm, ProjectForm
-from .permissions import can_admin, can_edit, project_get_for_user
 from .selectors import project_activity, project_list, project_members, project_phase_changes
-from .tabs import tabs_for
 
 ACTIVITY_PAGE_SIZE = 20
 PROJECT_PAGE_SIZE = 50

@@ -20,13 +20,14 @@ from django_htmx.http import trigger_client_event
 from portal.errors import ApplicationError
 from portal.forms_util import add_service_error, service_error_text
 from portal.http import HtmxHttpRequest, id_or_none
+from portal.permissions import can_edit, project_get_for_user
 from portal.roles import Role
+from portal.tabs import tabs_for
 
 from . import services
 from .extensions import carry_extensions, panel_templates
 from .forms_board import MoveForm, QuickAddForm, StandupNoteForm, WorkItemForm, member_users
 from .models import ColumnCategory, Priority, WorkItem, WorkItemType
-from .permissions import can_edit, project_get_for_user
 from .selectors.board import (
     SWIMLANES,
     active_sprint,
@@ -44,7 +45,6 @@ from .selectors.board import (
     work_item_history,
 )
 from .selectors.sprint import open_sprints, project_sprint
-from .tabs import tabs_for
 
 BOARD_FILTERS = ("assignee", "type", "label", "priority", "q", "swimlane", "sprint", "blocked")
 

@@ -15,14 +15,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 from portal.errors import ApplicationError
 from portal.forms_util import add_service_error
 from portal.http import HtmxHttpRequest, id_or_none
+from portal.permissions import can_admin, can_edit, project_get_for_user
 from portal.refusals import NextStep
 from portal.roles import Role
+from portal.tabs import tabs_for
 
 from . import services
 from .calculations import sprint_length_bounds
 from .forms_board import ColumnForm, RetroItemForm, SprintCloseForm, SprintForm, SprintSettingsForm
 from .models import RetroItem, RetroKind, Sprint, SprintState, WorkflowColumn, WorkItem
-from .permissions import can_admin, can_edit, project_get_for_user
 from .selectors.board import (
     backlog_items,
     board_column_copy,
@@ -41,7 +42,6 @@ from .selectors.sprint import (
     sprint_list,
     sprint_scope_added,
 )
-from .tabs import tabs_for
 
 
 def _sprint_for(request, key, sprint_id, need=Role.VIEWER):

@@ -13,11 +13,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from portal.api.filters import BooleanFilter, IntegerFilter, PortalFilterSet
-from portal.api.permissions import RulePermission, with_defaults
+from portal.api.params import ProjectScopedMixin, project_param
+from portal.api.permissions import RulePermission, owners_only, with_defaults
 from portal.errors import ApplicationError
-from projects.api_params import ProjectScopedMixin, project_param
-from projects.api_permissions import owners_only
-from projects.permissions import can_edit, project_get_for_user
+from portal.permissions import can_edit, project_get_for_user
 
 from . import services
 from .models import Department, Kano, MoSCoW, Priority, Requirement, Status

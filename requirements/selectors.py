@@ -11,8 +11,8 @@ from typing import Any
 from django.db.models import Case, Count, F, IntegerField, Prefetch, Q, QuerySet, Sum, Value, When
 
 from portal.models import Project
+from portal.permissions import projects_visible_to
 from projects.models import WorkItem
-from projects.permissions import projects_visible_to
 
 from . import scoring
 from .models import (

@@ -8,8 +8,9 @@ from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 from portal.api.fields import StrictCharField, StrictModelSerializer
+from portal.api.serializers import UserBriefSerializer
 from portal.validators import MAX_BIGINT, validate_date_in_range
-from projects.serializers import UserBriefSerializer, VisibleRelationsMixin
+from projects.serializers import VisibleRelationsMixin
 
 from .models import (
     Answer,

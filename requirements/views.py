@@ -22,9 +22,9 @@ from django_htmx.http import trigger_client_event
 from portal.errors import ApplicationError
 from portal.forms_util import form_errors_text, form_field
 from portal.http import HtmxHttpRequest, id_or_none, query_without
+from portal.permissions import can_edit, project_get_for_user
 from portal.roles import Role
-from projects.permissions import can_edit, project_get_for_user
-from projects.tabs import tabs_for
+from portal.tabs import tabs_for
 
 from . import services
 from .forms import BacklogFilterForm, BulkEditForm, InlineEditForm, SavedViewForm, TriageForm

@@ -19,9 +19,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from portal import exports
 from portal.errors import ApplicationError
 from portal.http import HtmxHttpRequest
+from portal.permissions import project_get_for_user
 from portal.roles import Role
-from projects.permissions import project_get_for_user
-from projects.tabs import tabs_for
+from portal.tabs import tabs_for
 
 from . import csv_io
 from .forms import ImportForm

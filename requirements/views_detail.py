@@ -17,9 +17,9 @@ from portal.activity import activity_for_target
 from portal.errors import ApplicationError
 from portal.forms_util import add_service_error
 from portal.http import HtmxHttpRequest
+from portal.permissions import can_admin, can_edit, project_get_for_user
 from portal.roles import Role
-from projects.permissions import can_admin, can_edit, project_get_for_user
-from projects.tabs import tabs_for
+from portal.tabs import tabs_for
 
 from . import scoring, services
 from .forms import (

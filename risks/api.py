@@ -12,10 +12,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from portal.api.filters import BooleanFilter, PortalFilterSet
+from portal.api.params import ProjectScopedMixin, project_param
+from portal.api.permissions import owners_only
+from portal.permissions import project_get_for_user
 from portal.roles import Role
-from projects.api_params import ProjectScopedMixin, project_param
-from projects.api_permissions import owners_only
-from projects.permissions import project_get_for_user
 
 from . import services
 from .models import Level, Risk

@@ -10,8 +10,8 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from portal import clock
 from portal.models import Event, Project
+from portal.permissions import projects_visible_to
 from projects.models import WorkItem
-from projects.permissions import projects_visible_to
 from requirements.models import Requirement
 
 from .models import ACTIVE_STATUSES, Risk, RiskHistory, RiskReview

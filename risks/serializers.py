@@ -5,9 +5,10 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from portal.api.fields import StrictCharField, StrictModelSerializer
+from portal.api.serializers import UserBriefSerializer
 from portal.validators import validate_date_in_range
 from projects.models import WorkItem
-from projects.serializers import UserBriefSerializer, VisibleRelationsMixin
+from projects.serializers import VisibleRelationsMixin
 from requirements.models import Requirement
 
 from .models import Level, Risk, RiskHistory, RiskReview

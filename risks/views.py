@@ -24,9 +24,9 @@ from portal import exports
 from portal.errors import ApplicationError
 from portal.forms_util import add_service_error
 from portal.http import HtmxHttpRequest, query_without
+from portal.permissions import can_admin, can_edit, project_get_for_user
 from portal.roles import Role
-from projects.permissions import can_admin, can_edit, project_get_for_user
-from projects.tabs import tabs_for
+from portal.tabs import tabs_for
 
 from . import services
 from .forms import RiskFilterForm, RiskForm, RiskInlineForm, RiskReviewForm

@@ -10,9 +10,10 @@ from django.shortcuts import render
 
 from metrics.selectors import kpi_list, objectives_for, with_tiles
 from portal import clock
+from portal.permissions import role_for
 from portal.roles import Role
-from projects.permissions import role_for
-from projects.selectors import activity_for_user, project_list
+from portal.selectors import activity_for_user
+from projects.selectors import project_list
 from projects.selectors.board import open_items_assigned
 from requirements.selectors import untriaged_counts
 from risks.selectors import risks_owned

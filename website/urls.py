@@ -7,8 +7,10 @@ from rest_framework.routers import DefaultRouter
 
 from metrics import api as metrics_api
 from portal import views as portal_views
+from portal.api import views as portal_api_views
+from portal.notifications import api as api_notifications
 from projects import api as projects_api
-from projects import api_board, api_notifications
+from projects import api_board
 from requirements import api as requirements_api
 from risks import api as risks_api
 
@@ -28,7 +30,7 @@ router.register("deliveries", api_notifications.DeliveryViewSet, basename="deliv
 
 api_v1 = [
     *router.urls,
-    path("activity/", projects_api.ActivityListView.as_view(), name="activity-list"),
+    path("activity/", portal_api_views.ActivityListView.as_view(), name="activity-list"),
 ]
 
 urlpatterns = [

@@ -1,7 +1,12 @@
-"""Read queries for the notification settings page: channels, subscriptions, delivery log.
+"""Read queries for notification channels, subscriptions and the delivery log.
 
-A ``project`` of ``None`` means the site-wide scope (channels managed by staff). The
-caller authorises the scope; these functions only read it.
+The settings page's reads take one scope the caller has already authorised: a
+``project``, or ``None`` for the site-wide scope (channels managed by staff); these
+functions only read it.
+
+The API's reads (`*_visible_to`) depend on who may see which project: project channels
+are their project's (members see them, owners manage them), site-wide ones (no project)
+are staff's, and staff see everything.
 """
 
 from __future__ import annotations
@@ -10,6 +15,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import QuerySet
+
+from portal.permissions import projects_visible_to
+from portal.roles import Role
 
 from .models import Channel, Delivery, Subscription
 
@@ -63,3 +71,52 @@ def delivery_log(*, project: Any, filters: Mapping[str, Any] | None = None) -> Q
     if filters.get("channel"):
         deliveries = deliveries.filter(channel_id=filters["channel"])
     return deliveries
+
+
+def project_ids_managing_notifications(*, user: Any) -> set[int]:
+    """The ids of the projects whose notification settings the user manages: those they
+    own, every project for staff (one query)."""
+    projects = projects_visible_to(user)
+    if not user.is_staff:
+        projects = projects.filter(memberships__user=user, memberships__role=Role.OWNER)
+    return set(projects.values_list("pk", flat=True))
+
+
+def channels_visible_to(*, user: Any) -> QuerySet[Channel]:
+    """The channels of the projects the user may see (every channel for staff), by name,
+    with the project joined. None for no user (schema generation)."""
+    if user is None:
+        return Channel.objects.none()
+    if user.is_staff:
+        channels = Channel.objects.all()
+    else:
+        channels = Channel.objects.filter(project__in=projects_visible_to(user).values("pk"))
+    return channels.select_related("project").order_by("name", "id")
+
+
+def channel_is_visible(*, user: Any, channel_id: int) -> bool:
+    """Whether the channel exists and the user may see it (one query)."""
+    return channels_visible_to(user=user).filter(pk=channel_id).exists()
+
+
+def subscriptions_visible_to(*, user: Any) -> QuerySet[Subscription]:
+    """The subscriptions of the projects the user may see (every one for staff), with
+    channel and project joined. None for no user (schema generation)."""
+    if user is None:
+        return Subscription.objects.none()
+    subscriptions = Subscription.objects.select_related("channel", "project")
+    if user.is_staff:
+        return subscriptions
+    return subscriptions.filter(project__in=projects_visible_to(user).values("pk"))
+
+
+def deliveries_visible_to(*, user: Any) -> QuerySet[Delivery]:
+    """The delivery log, newest first, with the channel joined: a member sees the
+    deliveries of their projects' events, whichever channel carried them; staff see all.
+    None for no user (schema generation)."""
+    if user is None:
+        return Delivery.objects.none()
+    deliveries = Delivery.objects.select_related("channel").order_by("-created_at", "-id")
+    if user.is_staff:
+        return deliveries
+    return deliveries.filter(project__in=projects_visible_to(user).values("pk"))

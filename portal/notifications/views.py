@@ -18,8 +18,12 @@ from django.views.decorators.http import require_http_methods
 
 from portal.errors import ApplicationError
 from portal.forms_util import add_service_error, form_errors_text, service_error_text
+from portal.http import HtmxHttpRequest
 from portal.navigation import project_tab_links
+from portal.permissions import project_get_for_user
 from portal.refusals import NextStep, Refused
+from portal.roles import Role
+from portal.tabs import tabs_for
 
 from . import selectors, services
 from .forms import EVENT_LABELS, ChannelForm, DeliveryFilterForm, SubscriptionForm
@@ -138,6 +142,24 @@ def _handle_post(request, *, project, channels, page_url):
         messages.error(request, service_error_text(exc))
         return HttpResponseRedirect(page_url)
     return HttpResponseRedirect(page_url)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_notifications_view(request: HtmxHttpRequest, key: str):
+    """A project's channels, subscriptions and delivery log: its owners' page."""
+    project = project_get_for_user(
+        request.user,
+        key=key,
+        need=Role.OWNER,
+        refusal=_("Only the project's owners can manage its notification channels."),
+    )
+    return notifications_page(
+        request,
+        project=project,
+        page_url=reverse("projects:notifications", args=[project.key]),
+        extra={"tabs": tabs_for(project, "notifications", request.user)},
+    )
 
 
 @login_required

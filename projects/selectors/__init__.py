@@ -1,7 +1,6 @@
 """Read queries for projects, the board and sprints (re-exported)."""
 
 from .project import (  # noqa: F401
-    activity_for_user,
     member_count,
     project_activity,
     project_list,

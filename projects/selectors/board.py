@@ -15,6 +15,7 @@ from django.db.models import F, Q, QuerySet, Sum
 
 from portal import clock
 from portal.models import Activity, Membership, Project
+from portal.permissions import projects_visible_to
 
 from ..calculations import BurndownDay, burndown, mean_velocity, percentile, previous_working_day
 from ..extensions import with_extensions
@@ -28,7 +29,6 @@ from ..models import (
     WorkflowColumn,
     WorkItem,
 )
-from ..permissions import projects_visible_to
 
 SWIMLANES = ("none", "assignee", "priority", "type")
 

@@ -18,10 +18,10 @@ from django.db.models import (
 )
 
 from portal.models import Activity, Membership, PhaseChange, Project
+from portal.permissions import projects_visible_to
 from portal.roles import Role
 
 from ..models import WorkflowColumn
-from ..permissions import projects_visible_to
 
 
 def member_count() -> Subquery:
@@ -53,11 +53,6 @@ def project_details(*, user: Any) -> QuerySet[Project]:
         Prefetch("phase_changes", queryset=PhaseChange.objects.select_related("changed_by")),
         Prefetch("columns", queryset=WorkflowColumn.objects.order_by("order", "id")),
     )
-
-
-def project_is_visible(*, user: Any, project_id: int) -> bool:
-    """Whether the project with this id exists and the user may see it (one query)."""
-    return projects_visible_to(user).filter(pk=project_id).exists()
 
 
 def project_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[Project]:
@@ -105,17 +100,3 @@ def project_phase_changes(*, project: Project) -> list[PhaseChange]:
 
 def project_activity(*, project: Project) -> QuerySet[Activity]:
     return Activity.objects.filter(project=project).select_related("actor").order_by("-at", "-id")
-
-
-def activity_for_user(*, user: Any, project_id: int | None = None) -> QuerySet[Activity]:
-    """Activity of every project the user may see, newest first, with actor and project
-    joined; none for no user (schema generation). With `project_id`, only that project's:
-    the caller has checked that the user may see it."""
-    qs = Activity.objects.select_related("actor", "project").order_by("-at", "-id")
-    if project_id is not None:
-        return qs.filter(project_id=project_id)
-    if user is None:
-        return qs.none()
-    if user.is_staff:
-        return qs
-    return qs.filter(project__memberships__user=user)

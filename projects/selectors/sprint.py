@@ -8,9 +8,9 @@ from typing import Any
 from django.db.models import QuerySet, Sum
 
 from portal.models import Project
+from portal.permissions import projects_visible_to
 
 from ..models import RetroItem, Retrospective, Sprint, SprintScopeChange, SprintState, WorkItem
-from ..permissions import projects_visible_to
 
 
 def sprints_visible_to(*, user: Any) -> QuerySet[Sprint]:

@@ -11,7 +11,6 @@ from portal.errors import ApplicationError
 from portal.models import Activity, Membership, Project
 from portal.roles import Role
 from projects import services
-from projects.permissions import can_admin, can_edit, can_view
 from tests.portal.factories import UserFactory
 from tests.projects.factories import add_member, make_project
 
@@ -50,20 +49,6 @@ def test_create_validates_before_writing(owner):
     assert "timezone" in exc.value.message_dict
     assert Project.objects.count() == 0
     assert Activity.objects.count() == 0
-
-
-@pytest.mark.django_db
-def test_roles_and_archiving(owner, project, member, viewer, outsider):
-    assert (can_view(viewer, project), can_edit(viewer, project)) == (True, False)
-    assert (can_edit(member, project), can_admin(member, project)) == (True, False)
-    assert can_admin(owner, project)
-    assert not can_view(outsider, project)
-    services.project_update(project=project, actor=owner, archived=True)
-    project.refresh_from_db()
-    # Archived work is read-only for everyone, but the owner can still restore it.
-    assert not can_edit(member, project)
-    assert not can_edit(owner, project)
-    assert can_admin(owner, project)
 
 
 @pytest.mark.django_db

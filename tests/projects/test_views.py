@@ -21,8 +21,8 @@ from django.utils import translation
 
 from portal.activity import activity_record
 from portal.models import Activity, Membership, Phase, PhaseChange, Project
+from portal.permissions import can_edit
 from portal.roles import Role
-from projects.permissions import can_edit
 from projects.views import ACTIVITY_PAGE_SIZE, PROJECT_PAGE_SIZE
 from tests.portal.factories import UserFactory
 from tests.projects.factories import add_member, make_project

@@ -14,9 +14,9 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from portal.models import Membership, Project
-from portal.refusals import NextStep, Refused
-from portal.roles import Role, role_at_least
+from .models import Membership, Project
+from .refusals import NextStep, Refused
+from .roles import Role, role_at_least
 
 
 def role_for(user: Any, project: Project) -> str | None:
@@ -60,8 +60,8 @@ def projects_visible_to(user: Any) -> QuerySet[Project]:
 
 
 def memberships_of(user: Any) -> QuerySet:
-    """(project key, role) of every project the user belongs to (portal's navigation
-    asks this to link into a person's projects)."""
+    """(project key, role) of every project the user belongs to (the navigation asks this
+    to link into a person's projects)."""
     return Membership.objects.filter(user=user).values_list("project__key", "role")
 
 

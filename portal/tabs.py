@@ -1,11 +1,11 @@
-"""The tabs of a project page: Overview and Settings here; other apps add theirs."""
+"""The tabs of a project page, as the apps register them (`portal.navigation`) and the
+user's role shows them."""
 
 from django.urls import reverse
 
-from portal.navigation import project_tabs
-from portal.roles import role_at_least
-
+from .navigation import project_tabs
 from .permissions import role_for
+from .roles import role_at_least
 
 
 def tabs_for(project, active: str, user) -> list[dict]:

@@ -7,13 +7,12 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import NotFound, ValidationError
 
-from portal.api.filters import MAX_ID
-from portal.api.permissions import with_defaults
 from portal.models import Project
+from portal.permissions import project_get_for_user
+from portal.selectors import project_is_visible
 
-from .api_permissions import CanEditProjectWork
-from .permissions import project_get_for_user
-from .selectors.project import project_is_visible
+from .filters import MAX_ID
+from .permissions import CanEditProjectWork, with_defaults
 
 
 def project_param(request) -> int | None:

@@ -19,14 +19,13 @@ from rest_framework.response import Response
 
 from portal.api.fields import StrictBooleanField, StrictCharField, StrictModelSerializer
 from portal.api.filters import PortalFilterSet
-from portal.api.permissions import with_defaults
-from portal.notifications import services as notify
-from portal.notifications.models import Channel, Delivery, Subscription
+from portal.api.params import project_param
+from portal.api.permissions import ManagesNotifications, with_defaults
+from portal.permissions import project_get_for_user
 
-from .api_params import project_param
-from .api_permissions import ManagesNotifications
-from .permissions import project_get_for_user
-from .selectors.notifications import (
+from . import services as notify
+from .models import Channel, Delivery, Subscription
+from .selectors import (
     channel_is_visible,
     channels_visible_to,
     deliveries_visible_to,
