@@ -19,6 +19,11 @@ EVENT_LABELS = {
     "kpi.red": _("KPI turned red"),
     "key_result.off_track": _("Key result off track"),
     "report.daily": _("Daily operations report"),
+    "release.stage_started": _("Gray stage started"),
+    "release.halted": _("Release halted (circuit breaker)"),
+    "release.rolled_back": _("Release rolled back"),
+    "release.released": _("Release fully released"),
+    "freeze.starting": _("Freeze window starts tomorrow"),
     # Not a domain event: what a channel's "send test" button delivers.
     "test": _("Test message"),
 }

@@ -22,6 +22,11 @@ CATALOGUE = {
     "kpi.red",
     "key_result.off_track",
     "report.daily",
+    "release.stage_started",
+    "release.halted",
+    "release.rolled_back",
+    "release.released",
+    "freeze.starting",
 }
 
 

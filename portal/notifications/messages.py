@@ -176,6 +176,34 @@ def _lines(event: str, p: dict) -> tuple[str, list[str]]:
                 "requester": p.get("requester") or "—",
             },
         ]
+    if event == "release.stage_started":
+        return _("Release %(version)s: %(percent)s%% gray stage started") % {
+            "version": p.get("version"),
+            "percent": p.get("percent"),
+        }, [
+            title,
+            _("Started by %(actor)s; observe for %(minutes)s minutes")
+            % {"actor": p.get("actor") or "—", "minutes": p.get("observe_minutes")},
+        ]
+    if event == "release.halted":
+        return _("Release %(version)s halted at %(percent)s%%") % {
+            "version": p.get("version"),
+            "percent": p.get("percent"),
+        }, [title, _("Why: %(reason)s") % {"reason": p.get("reason") or "—"}]
+    if event == "release.rolled_back":
+        return _("Release %(version)s rolled back") % {"version": p.get("version")}, [
+            title,
+            _("By %(actor)s. Why: %(reason)s")
+            % {"actor": p.get("actor") or "—", "reason": p.get("reason") or "—"},
+        ]
+    if event == "release.released":
+        return _("Release %(version)s is out to everyone") % {"version": p.get("version")}, [title]
+    if event == "freeze.starting":
+        return _("Freeze window %(name)s starts tomorrow") % {"name": title}, [
+            _("From %(start)s to %(end)s: no gray stage starts, except approved hotfixes.")
+            % {"start": p.get("starts_at"), "end": p.get("ends_at")},
+            p.get("reason") or "",
+        ]
     if event == "test":
         return _("Test message from the engineering portal"), [
             _("If you can read this, the channel works.")

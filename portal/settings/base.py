@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "projects",
     "requirements",
     "risks",
+    "delivery",
     "kpis",
     "metrics",
     "website",  # the site's composition: root URLs, home page, seed_demo (imports every app)
@@ -206,6 +207,14 @@ CELERY_BEAT_SCHEDULE = {
     "risk-reviews-overdue": {
         "task": "risks.tasks.risk_reviews_flag_overdue_task",
         "schedule": crontab(minute=5),
+    },
+    "release-guards": {
+        "task": "delivery.tasks.release_guards_check_task",
+        "schedule": 60.0,
+    },
+    "freeze-starting": {
+        "task": "delivery.tasks.freeze_starting_task",
+        "schedule": crontab(minute=20),
     },
     "metrics-snapshots": {
         "task": "metrics.tasks.snapshots_compute_task",

@@ -16,7 +16,7 @@ from django.apps import apps
 from django.db.migrations.loader import MigrationLoader
 
 # Lowest first. `website` is the site's composition (root URLs, home, seed_demo).
-FLOORS = ["portal", "kpis", "projects", "requirements", "risks", "metrics", "website"]
+FLOORS = ["portal", "kpis", "projects", "requirements", "risks", "delivery", "metrics", "website"]
 ROOT = Path(__file__).resolve().parents[2]
 
 # Every model relation and `apps.get_model` lookup points down or across its own app
