@@ -12,17 +12,10 @@ class DeliveryConfig(AppConfig):
 
     def ready(self) -> None:
         from portal.activity import register_verbs
-        from portal.events import register_emitted
 
-        register_emitted(
-            {
-                "release.stage_started",
-                "release.halted",
-                "release.rolled_back",
-                "release.released",
-                "freeze.starting",
-            }
-        )
+        # The release events (release.stage_started, .halted, .rolled_back, .released,
+        # freeze.starting) are in portal's catalogue; the subscription pickers offer them
+        # once the release pages that make them happen land (register_emitted then).
         register_verbs(
             {
                 "release.created": _("%(actor)s planned release %(target)s"),
