@@ -12,10 +12,17 @@ class DeliveryConfig(AppConfig):
 
     def ready(self) -> None:
         from portal.activity import register_verbs
+        from portal.events import register_emitted
 
-        # The release events (release.stage_started, .halted, .rolled_back, .released,
-        # freeze.starting) are in portal's catalogue; the subscription pickers offer them
-        # once the release pages that make them happen land (register_emitted then).
+        register_emitted(
+            {
+                "release.stage_started",
+                "release.halted",
+                "release.rolled_back",
+                "release.released",
+                "freeze.starting",
+            }
+        )
         register_verbs(
             {
                 "release.created": _("%(actor)s planned release %(target)s"),
@@ -36,6 +43,7 @@ class DeliveryConfig(AppConfig):
                 "release.halted": _("%(target)s halted: %(after_reason)s"),
                 "release.rolled_back": _("%(actor)s rolled back %(target)s: %(after_reason)s"),
                 "release.cancelled": _("%(actor)s cancelled release %(target)s"),
+                "release.deleted": _("%(actor)s deleted release %(target)s"),
                 "freeze.created": _("%(actor)s set the freeze window %(target)s"),
                 "freeze.updated": _("%(actor)s changed the freeze window %(target)s"),
                 "freeze.deleted": _("%(actor)s removed the freeze window %(target)s"),

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from kpis.models import KPIDataPoint
 from portal.models import Project
+from portal.permissions import projects_visible_to
+from projects.models import WorkItem
+from requirements.models import Requirement
 from risks.models import Level, Risk, Status
 
-from .models import Check, FreezeWindow, Release, StageGuard, StageMetric
+from .models import (
+    Check,
+    FreezeWindow,
+    Release,
+    RolloutStage,
+    StageGuard,
+    StageMetric,
+    StageState,
+)
 
 # A risk still threatens the release in these states (accepted and closed ones do not).
 THREATENING = (Status.OPEN, Status.MITIGATING, Status.OCCURRED)
@@ -87,3 +100,68 @@ def guard_value(guard: StageGuard) -> Decimal | None:
         .first()
     )
     return pushed.value if pushed else None
+
+
+# ---------------------------------------------------------------- the API's reads
+
+
+def releases_visible_to(*, user: Any) -> QuerySet[Release]:
+    """The releases of every project the user may see, with their stages and guards and
+    the ids of what they ship prefetched: a fixed number of queries for any list."""
+    return (
+        Release.objects.filter(project__in=projects_visible_to(user).values("pk"))
+        .select_related("project", "stopped_by")
+        .prefetch_related(
+            Prefetch(
+                "stages",
+                queryset=RolloutStage.objects.order_by("position").prefetch_related(
+                    Prefetch("guards", queryset=StageGuard.objects.order_by("id"))
+                ),
+            ),
+            Prefetch("work_items", queryset=WorkItem.objects.only("id").order_by("id")),
+            Prefetch("requirements", queryset=Requirement.objects.only("id").order_by("id")),
+        )
+    )
+
+
+def release_visible_to(*, user: Any, pk: int) -> Release | None:
+    """One release as `releases_visible_to` reads it (the answer after a change)."""
+    return releases_visible_to(user=user).filter(pk=pk).first()
+
+
+def current_stage(stages: Iterable[RolloutStage]) -> RolloutStage | None:
+    """The running or halted stage, else the next pending one (`stages` in order)."""
+    ordered = list(stages)
+    for stage in ordered:
+        if stage.state in (StageState.RUNNING, StageState.HALTED):
+            return stage
+    return next((s for s in ordered if s.state == StageState.PENDING), None)
+
+
+def release_notes_content(*, release: Release) -> tuple[list[Requirement], list[WorkItem]]:
+    """What the release notes tell: its requirements (by number) and its work items (by
+    key), each item with the requirement it delivers. Two queries."""
+    # From the models, not the release's managers: the release may carry prefetched ids.
+    requirements = list(
+        Requirement.objects.filter(releases=release)
+        .select_related("project")
+        .order_by("number", "id")
+    )
+    items = list(
+        WorkItem.objects.filter(releases=release)
+        .select_related("project", "requirement_link")
+        .order_by("number", "id")
+    )
+    return requirements, items
+
+
+def freeze_windows_visible_to(
+    *, user: Any, project_id: int | None = None
+) -> QuerySet[FreezeWindow]:
+    """Site-wide freeze windows and those of the user's projects; with `project_id`, the
+    windows that apply to that project (its own and the site-wide ones)."""
+    visible = projects_visible_to(user).values("pk")
+    qs = FreezeWindow.objects.filter(Q(project__isnull=True) | Q(project__in=visible))
+    if project_id is not None:
+        qs = qs.filter(Q(project__isnull=True) | Q(project_id=project_id))
+    return qs.select_related("project").order_by("starts_at", "id")

@@ -5,6 +5,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from delivery import api as delivery_api
+from delivery import api_freeze as delivery_api_freeze
 from metrics import api as metrics_api
 from portal import views as portal_views
 from portal.api import views as portal_api_views
@@ -27,6 +29,8 @@ router.register("key-results", metrics_api.KeyResultViewSet, basename="key-resul
 router.register("channels", api_notifications.ChannelViewSet, basename="channel")
 router.register("subscriptions", api_notifications.SubscriptionViewSet, basename="subscription")
 router.register("deliveries", api_notifications.DeliveryViewSet, basename="delivery")
+router.register("releases", delivery_api.ReleaseViewSet, basename="release")
+router.register("freeze-windows", delivery_api_freeze.FreezeWindowViewSet, basename="freeze-window")
 
 api_v1 = [
     *router.urls,

@@ -12,8 +12,10 @@ from .releases import (
     release_cancel,
     release_check,
     release_create,
+    release_delete,
     release_plan_set,
     release_scope_set,
+    release_update,
 )
 from .rollout import (
     guards_check,
@@ -37,11 +39,13 @@ __all__ = [
     "release_cancel",
     "release_check",
     "release_create",
+    "release_delete",
     "release_halt",
     "release_hotfix_approve",
     "release_plan_set",
     "release_rollback",
     "release_scope_set",
+    "release_update",
     "stage_guard_add",
     "stage_metric_record",
 ]

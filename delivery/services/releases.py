@@ -267,3 +267,66 @@ def release_cancel(*, release: Release, actor: Any) -> Release:
         after={"state": release.state},
     )
     return release
+
+
+# The planning fields a release's owners may change; its version stays what it was made.
+PLANNING_FIELDS = ("name", "description", "target_date", "critical_paths", "hotfix")
+
+
+@transaction.atomic
+def release_update(*, release: Release, actor: Any, **changes: Any) -> Release:
+    """Change planning fields (name, description, target date, critical paths, hotfix).
+    A closed release stays as it was. Marking or unmarking a hotfix drops its approval:
+    an approval is for the release as it was shown to the approver."""
+    unknown = set(changes) - set(PLANNING_FIELDS)
+    if unknown:
+        raise ApplicationError(
+            _("These fields cannot change: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
+        )
+    release = lock_release(release)
+    if release.is_final:
+        raise ApplicationError(_("This release is closed: it stays as it was."))
+    before = {f: getattr(release, f) for f in changes}
+    if "name" in changes:
+        release.name = (changes["name"] or "").strip()
+    if "description" in changes:
+        release.description = changes["description"] or ""
+    if "target_date" in changes:
+        release.target_date = changes["target_date"]
+    if "critical_paths" in changes:
+        release.critical_paths = clean_critical_paths(changes["critical_paths"])
+    if "hotfix" in changes and bool(changes["hotfix"]) != release.hotfix:
+        release.hotfix = bool(changes["hotfix"])
+        release.hotfix_approved_by = None
+    release.full_clean(exclude=["project", "created_by"], validate_constraints=False)
+    release.save()
+    after = {f: getattr(release, f) for f in changes}
+    changed = {f for f in changes if before[f] != after[f]}
+    if changed:
+        activity_record(
+            actor=actor,
+            verb="release.updated",
+            target=release,
+            project=release.project,
+            before={f: before[f] for f in sorted(changed)},
+            after={f: after[f] for f in sorted(changed)},
+        )
+    return release
+
+
+@transaction.atomic
+def release_delete(*, release: Release, actor: Any) -> None:
+    """Delete a release that never started; one that did keeps its history (cancel it)."""
+    release = lock_release(release)
+    if release.state != ReleaseState.PLANNED:
+        raise ApplicationError(
+            _("Only a planned release can be deleted; cancel or roll it back instead.")
+        )
+    activity_record(
+        actor=actor,
+        verb="release.deleted",
+        target=release,
+        project=release.project,
+        before={"version": release.version},
+    )
+    release.delete()
