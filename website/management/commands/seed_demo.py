@@ -6,6 +6,7 @@ Idempotent: a second run changes nothing and prints the same logins.
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from delivery.demo import seed_releases
 from metrics.demo import seed_metrics
 from metrics.models import ProjectSnapshot
 from portal.demo import DEMO_PASSWORD, DEMO_USERS, seed_users
@@ -37,6 +38,8 @@ class Command(BaseCommand):
             run_current_sprints(users, projects)
             promote_deferred(users, late)
             link_demo_risks(projects)
+            # Releases gather the work above and read its risks (go/no-go).
+            seed_releases(users, projects)
         # Dashboards read snapshots: compute the last 90 days (idempotent upserts).
         from metrics.snapshots import snapshots_backfill
 
