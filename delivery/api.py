@@ -221,7 +221,8 @@ class ReleaseViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
     def stages(self, request, pk=None):
         """The stages in order, each with its state, times and guards."""
         release = self.get_object()
-        return Response(RolloutStageSerializer(release.stages.all(), many=True).data)
+        page = self.paginate_queryset(release.stages.all())
+        return self.get_paginated_response(RolloutStageSerializer(page, many=True).data)
 
     @extend_schema(methods=["GET"], responses=StageGuardSerializer(many=True))
     @extend_schema(
@@ -236,7 +237,8 @@ class ReleaseViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
         if stage is None:
             raise NotFound(_("No such stage in this release."))
         if request.method == "GET":
-            return Response(StageGuardSerializer(stage.guards.all(), many=True).data)
+            page = self.paginate_queryset(stage.guards.all())
+            return self.get_paginated_response(StageGuardSerializer(page, many=True).data)
         body = StageGuardSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
         guard = services.stage_guard_add(stage=stage, actor=request.user, **body.validated_data)
@@ -251,7 +253,8 @@ class ReleaseViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
         """Release notes in Markdown from its requirements and work items (`?language=`
         zh-hans or en; default: the request's language)."""
         release = self.get_object()
-        language = request.query_params.get("language") or translation.get_language()
+        # Asked for: it must be one of the two; not asked: the request's language.
+        language = request.query_params.get("language", translation.get_language())
         if language not in NOTE_LANGUAGES:
             raise ValidationError({"language": [_("Release notes are written in zh-hans or en.")]})
         requirements, work_items = release_notes_content(release=release)

@@ -146,7 +146,8 @@ def test_a_full_rollout_releases_and_the_stages_show_who_and_when(release, owner
     assert [s["state"] for s in body["stages"]] == ["passed", "passed"]
     assert body["stages"][0]["started_by"] == member.pk
     stages = api.get(url("stages", release)).json()
-    assert [s["percent"] for s in stages] == [50, 100]
+    assert stages["count"] == 2
+    assert [s["percent"] for s in stages["results"]] == [50, 100]
 
 
 def test_a_stale_step_changes_nothing(release, member):
@@ -410,9 +411,11 @@ def test_release_notes_of_an_empty_release_and_a_bad_language(release, owner):
 
     empty = api.get(url("notes", release), {"language": "en"}).json()["markdown"]
     bad = api.get(url("notes", release), {"language": "fr"})
+    blank = api.get(url("notes", release), {"language": ""})
 
     assert "Nothing has been added to this release yet." in empty
     assert (bad.status_code, list(bad.json())) == (400, ["language"])
+    assert (blank.status_code, list(blank.json())) == (400, ["language"])
 
 
 # ---------------------------------------------------------------- query counts
