@@ -43,6 +43,8 @@ urlpatterns = [
     path("projects/", include("projects.urls")),
     path("projects/<str:key>/risks/", include("risks.urls")),
     path("projects/<str:key>/requirements/", include("requirements.urls")),
+    path("projects/<str:key>/releases/", include("delivery.urls")),
+    path("releases/", include("delivery.urls_site")),
     path("", include("metrics.urls")),
     path("admin/", admin.site.urls),
     path("healthz", portal_views.healthz, name="healthz"),
