@@ -17,6 +17,7 @@ SMOKE ?= tests/portal tests/website tests/projects/test_services.py tests/projec
 # Type-checked with mypy + django-stubs: the layers that hold the rules, and the HTML views
 # and forms that call them.
 MYPY_PATHS ?= $(wildcard */services.py */services/*.py */selectors.py */selectors/*.py \
+	*/selectors_*.py delivery/month_grid.py */templatetags/*.py \
 	*/permissions.py */tasks.py portal/notifications/services.py portal/notifications/tasks.py \
 	portal/notifications/selectors.py \
 	*/views.py */views_*.py */forms.py */forms_*.py website/home.py \

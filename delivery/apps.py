@@ -13,7 +13,27 @@ class DeliveryConfig(AppConfig):
     def ready(self) -> None:
         from portal.activity import register_verbs
         from portal.events import register_emitted
+        from portal.navigation import NavEntry, register_project_tab, register_site
+        from projects.extensions import WorkItemExtension, register_work_item_extension
+        from requirements.extensions import register_backlog_bulk_action
 
+        from .selectors_pages import with_release_version
+
+        register_site(NavEntry("releases", _("Releases"), "releases_site:portfolio", order=18))
+        register_project_tab(NavEntry("releases", _("Releases"), "releases:list", order=45))
+        # A card shows the release it ships in; its panel lets owners choose one.
+        register_work_item_extension(
+            WorkItemExtension(
+                "delivery",
+                annotate=with_release_version,
+                attributes=("release_version", "release_state"),
+                panel_template="delivery/partials/_work_item_release_section.html",
+                card_template="delivery/partials/_card_release.html",
+            )
+        )
+
+        # The backlog's selection can be shipped in a release (owners).
+        register_backlog_bulk_action("delivery", "delivery/partials/_backlog_release_action.html")
         register_emitted(
             {
                 "release.stage_started",

@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from portal.validators import validate_date_in_range
 
@@ -147,10 +148,10 @@ class Release(models.Model):
 
 
 class StageState(models.TextChoices):
-    PENDING = "pending", _("Pending")
-    RUNNING = "running", _("Running")
-    PASSED = "passed", _("Passed")
-    HALTED = "halted", _("Halted")
+    PENDING = "pending", pgettext_lazy("rollout stage", "Pending")
+    RUNNING = "running", pgettext_lazy("rollout stage", "Running")
+    PASSED = "passed", pgettext_lazy("rollout stage", "Passed")
+    HALTED = "halted", pgettext_lazy("rollout stage", "Halted")
 
 
 class RolloutStage(models.Model):

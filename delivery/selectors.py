@@ -39,6 +39,7 @@ def release_risks(*, release: Release) -> QuerySet[Risk]:
             | Q(requirements__in=release.requirements.all())
         )
         .distinct()
+        .select_related("project", "owner")
         .order_by("-score", "number")
     )
 

@@ -1,5 +1,10 @@
 """A project's freeze calendar (under /projects/<key>/releases/freeze/)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views_freeze
+
+urlpatterns = [
+    path("", views_freeze.freeze_project_view, name="freeze"),
+    path("<int:pk>/delete/", views_freeze.freeze_project_delete_view, name="freeze_delete"),
+]

@@ -14,6 +14,8 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from delivery.models import ReleaseState
+from delivery.selectors_portfolio import releases_in_flight
 from kpis.models import Source
 from portal import clock, formatting
 from portal.models import Department
@@ -221,6 +223,9 @@ def executive_dashboard_view(request):
         for o in objectives_for(user=request.user, period=period)
         if not department or o.department == department
     ]
+    # The projects are not narrowed by department (only the objectives are), so neither
+    # are their releases.
+    in_flight = releases_in_flight(project_ids=[p.pk for p in projects])
     kpis = to_reporting_currency(
         with_tiles(list(kpi_list(user=request.user, company_only=True))),
         currency,
@@ -238,6 +243,8 @@ def executive_dashboard_view(request):
             "sparklines": {k.pk: k.sparkline for k in kpis},
             "currencies": rates.currencies(),
             "top_risks": top_risks(project_ids=[p.pk for p in projects]),
+            "releases_halted": [r for r in in_flight if r.state == ReleaseState.HALTED],
+            "releases_gray": [r for r in in_flight if r.state == ReleaseState.GRAY],
             "period": period,
             "periods": [
                 f"{y}-Q{q}"

@@ -27,6 +27,8 @@ class WorkItemExtension:
     attributes: tuple[str, ...] = ()
     # Included in the card panel's details with `item` and `project` in the context.
     panel_template: str = ""
+    # Included in the card's meta line on the board (a small badge), same context.
+    card_template: str = ""
 
 
 _EXTENSIONS: dict[str, WorkItemExtension] = {}
@@ -55,3 +57,7 @@ def carry_extensions(source: Any, target: Any) -> Any:
 
 def panel_templates() -> list[str]:
     return [e.panel_template for e in _EXTENSIONS.values() if e.panel_template]
+
+
+def card_templates() -> list[str]:
+    return [e.card_template for e in _EXTENSIONS.values() if e.card_template]

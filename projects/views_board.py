@@ -25,7 +25,7 @@ from portal.roles import Role
 from portal.tabs import tabs_for
 
 from . import services
-from .extensions import carry_extensions, panel_templates
+from .extensions import card_templates, carry_extensions, panel_templates
 from .forms_board import MoveForm, QuickAddForm, StandupNoteForm, WorkItemForm, member_users
 from .models import ColumnCategory, Priority, WorkItem, WorkItemType
 from .selectors.board import (
@@ -109,6 +109,8 @@ def _board_context(request, project):
             ("type", _("By type")),
         ],
         "can_edit": can_edit(request.user, project),
+        # What the apps above the board show on a card (its release).
+        "card_sections": card_templates(),
         "query": request.GET.urlencode(),
     }
 
@@ -227,7 +229,11 @@ def work_item_panel_view(request: HtmxHttpRequest, key: str, number: int):
     project, item = _item_for(request, key, number, need=need)
     if request.htmx and request.method == "GET" and request.htmx.target == f"item-{item.pk}":
         item.age_hours = (timezone.now() - item.column_entered_at).total_seconds() / 3600
-        return render(request, "projects/partials/_card.html", {"project": project, "item": item})
+        return render(
+            request,
+            "projects/partials/_card.html",
+            {"project": project, "item": item, "card_sections": card_templates()},
+        )
     form = WorkItemForm(request.POST or None, initial=_panel_initial(item), project=project)
     status = 200
     saved = False

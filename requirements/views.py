@@ -27,6 +27,7 @@ from portal.roles import Role
 from portal.tabs import tabs_for
 
 from . import services
+from .extensions import backlog_bulk_actions
 from .forms import BacklogFilterForm, BulkEditForm, InlineEditForm, SavedViewForm, TriageForm
 from .models import BacklogView, Kano, MoSCoW, Priority, Status
 from .selectors import (
@@ -164,6 +165,8 @@ def backlog_view(request: HtmxHttpRequest, key: str):
             "untriaged": untriaged_count(project=project),
             "save_form": SavedViewForm(initial={"query": query_without(request, "page")}),
             "bulk_moscow": _choices(MoSCoW),
+            # What the apps above add to the bulk bar (ship the selection in a release).
+            "bulk_actions": backlog_bulk_actions(),
             "active_filters": any(filters.get(k) not in (None, "", []) for k in FILTER_KEYS),
         }
     )

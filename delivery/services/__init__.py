@@ -16,6 +16,7 @@ from .releases import (
     release_plan_set,
     release_scope_set,
     release_update,
+    work_item_release_set,
 )
 from .rollout import (
     guards_check,
@@ -48,4 +49,5 @@ __all__ = [
     "release_update",
     "stage_guard_add",
     "stage_metric_record",
+    "work_item_release_set",
 ]

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from portal import clock
@@ -111,6 +112,10 @@ def freeze_starting_announce() -> int:
                 "starts_at": window.starts_at.isoformat(timespec="minutes"),
                 "ends_at": window.ends_at.isoformat(timespec="minutes"),
                 "reason": window.reason,
+                # The calendar it shows on: the project's, or the site's for a site-wide one.
+                "url": reverse("releases:freeze", args=[window.project.key])
+                if window.project
+                else reverse("releases_site:freeze"),
             },
             dedupe_key=f"freeze.starting:{window.pk}:{window.starts_at.isoformat()}",
         )

@@ -17,6 +17,7 @@ from portal.models import Project
 from ..models import (
     DEFAULT_OBSERVE_MINUTES,
     DEFAULT_PLAN,
+    FINAL_STATES,
     MAX_OBSERVE_MINUTES,
     MAX_STAGES,
     Check,
@@ -26,6 +27,9 @@ from ..models import (
     RolloutStage,
     StageState,
 )
+
+# Words the release pages' addresses use (/releases/new/, /releases/freeze/…).
+RESERVED_VERSIONS = {"new", "freeze", "items", "backlog"}
 
 
 def lock_release(release: Release | int) -> Release:
@@ -107,6 +111,12 @@ def release_create(
         created_by=actor if getattr(actor, "pk", None) else None,
     )
     release.full_clean(exclude=["project", "created_by"], validate_constraints=False)
+    if release.version.lower() in RESERVED_VERSIONS:
+        raise ApplicationError(
+            _("“%(version)s” names a page of the releases; choose another version.")
+            % {"version": release.version},
+            field="version",
+        )
     if Release.objects.filter(project=project, version=release.version).exists():
         raise ApplicationError(
             _("This project already has a release %(version)s.") % {"version": release.version},
@@ -193,6 +203,47 @@ def release_scope_set(
         },
     )
     return release
+
+
+@transaction.atomic
+def work_item_release_set(*, item: Any, release: Release | None, actor: Any) -> None:
+    """Ship a work item in `release` (an open release of its project), taking it out of
+    any other open release; None takes it out of every open one. Released, rolled-back and
+    cancelled releases keep what they shipped."""
+    if release is not None:
+        release = lock_release(release)
+        if release.project_id != item.project_id:
+            raise ApplicationError(
+                _("Only work of this release's project can ship in it."), field="release"
+            )
+        if release.is_final:
+            raise ApplicationError(_("Choose one of the project's open releases."), field="release")
+    others = (
+        Release.objects.filter(work_items=item)
+        .exclude(state__in=FINAL_STATES)
+        .select_for_update()
+        .select_related("project")
+    )
+    if release is not None:
+        others = others.exclude(pk=release.pk)
+    for other in others:
+        other.work_items.remove(item)
+        activity_record(
+            actor=actor,
+            verb="release.scope_changed",
+            target=other,
+            project=other.project,
+            before={"work_item": item.key},
+        )
+    if release is not None and not release.work_items.filter(pk=item.pk).exists():
+        release.work_items.add(item)
+        activity_record(
+            actor=actor,
+            verb="release.scope_changed",
+            target=release,
+            project=release.project,
+            after={"work_item": item.key},
+        )
 
 
 @transaction.atomic

@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from kpis.models import KPI
@@ -36,7 +37,7 @@ def _payload(release: Release, stage: RolloutStage | None, actor: Any = None, **
         "title": release.name or release.version,
         "percent": stage.percent if stage else None,
         "actor": getattr(actor, "label", None),
-        "url": f"/projects/{release.project.key}/releases/{release.pk}/",
+        "url": reverse("releases:detail", args=[release.project.key, release.version]),
         **extra,
     }
 

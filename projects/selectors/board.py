@@ -66,7 +66,10 @@ def board_items(*, project: Project, filters: dict[str, Any] | None = None) -> Q
     """Cards on the board: the active sprint's items (or the whole backlog with
     `scope=all`), filtered by assignee, type, label, priority and text."""
     filters = filters or {}
-    qs = WorkItem.objects.filter(project=project).select_related("assignee", "column", "project")
+    # With what the apps above add to a card (its release): joins, no query per card.
+    qs = with_extensions(
+        WorkItem.objects.filter(project=project).select_related("assignee", "column", "project")
+    )
     scope = filters.get("scope") or "sprint"
     if scope == "sprint":
         sprint = filters.get("sprint")

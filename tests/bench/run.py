@@ -6,7 +6,7 @@ fresh database `portal_bench`, so it never touches real data. Each later feature
 its scenario to SCENARIOS. Prints a table; exits non-zero if a request fails.
 
 Arguments pick scenario groups (default: all), e.g. `run.py requirements` to rerun one:
-projects, risks, board, requirements, snapshots.
+projects, risks, board, requirements, releases, snapshots.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 SIZES = [20, 200]
 ROUNDS = 30
-GROUPS = ("projects", "risks", "board", "requirements", "snapshots")
+GROUPS = ("projects", "risks", "board", "requirements", "releases", "snapshots")
 
 
 def _bench_database_url() -> str:
@@ -116,6 +116,12 @@ def main() -> int:
     if "requirements" in groups:
         requirement_rows, requirement_notes = _bench_requirements(pm, team, client, api, measure)
         rows += requirement_rows
+    if "releases" in groups:
+        from tests.bench.releases import bench_releases
+
+        release_rows, release_notes = bench_releases(pm, team, client, api, measure)
+        rows += release_rows
+        requirement_notes += release_notes
     snapshot_lines = _bench_snapshots(pm) if "snapshots" in groups else []
 
     print(f"\n{'scenario':<26} {'rows':>8} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")

@@ -86,7 +86,7 @@ def test_a_card_is_edited_blocked_and_unblocked_from_its_side_panel(
 
     # When they save a title longer than 200 characters (pasted past the input's maxlength)
     panel.locator("input[name=title]").evaluate("(el) => { el.value = 'x'.repeat(201); }")
-    panel.locator("button[type=submit]").click()
+    panel.locator("form:has([name=title]) button[type=submit]").click()
 
     # Then the panel shows the title's field error and the card keeps its title
     expect(panel.locator("[data-field=title] .errorlist")).to_be_visible()
@@ -97,7 +97,7 @@ def test_a_card_is_edited_blocked_and_unblocked_from_its_side_panel(
     panel.locator("input[name=title]").fill(new_title)
     panel.locator("input[name=blocked]").check()
     panel.locator("input[name=blocked_reason]").fill("")
-    panel.locator("button[type=submit]").click()
+    panel.locator("form:has([name=title]) button[type=submit]").click()
 
     # Then the reason is a field error, and nothing changed on the board
     expect(panel.locator("[data-field=blocked_reason] .errorlist")).to_be_visible()
@@ -107,7 +107,7 @@ def test_a_card_is_edited_blocked_and_unblocked_from_its_side_panel(
 
     # When they give the reason and save
     panel.locator("input[name=blocked_reason]").fill("等待第三方接口 / waiting on the API")
-    panel.locator("button[type=submit]").click()
+    panel.locator("form:has([name=title]) button[type=submit]").click()
 
     # Then the card on the board shows the new title and the blocked badge at once
     expect(panel.locator(".messages .success")).to_have_text(SAVED[language])
@@ -118,7 +118,7 @@ def test_a_card_is_edited_blocked_and_unblocked_from_its_side_panel(
 
     # When they unblock it
     panel.locator("input[name=blocked]").uncheck()
-    panel.locator("button[type=submit]").click()
+    panel.locator("form:has([name=title]) button[type=submit]").click()
 
     # Then the badge is gone from the card, which keeps its new title
     expect(panel.locator("[data-panel-blocked]")).to_have_count(0)
@@ -130,7 +130,7 @@ def test_a_card_is_edited_blocked_and_unblocked_from_its_side_panel(
 
     # When they change the points (a change the sprint bar counts: the board is redrawn)
     panel.locator("input[name=story_points]").fill("13")
-    panel.locator("button[type=submit]").click()
+    panel.locator("form:has([name=title]) button[type=submit]").click()
 
     # Then the redrawn board shows them, and the panel stays open
     expect(card.locator(".points")).to_have_text("13")

@@ -126,6 +126,7 @@ def pay_data_phrases() -> frozenset[str]:
     """PAY is an English project (its content language is `en`): its name, sprints, risks,
     KPIs, objectives and items are English data, which a Chinese executive sees in the
     portfolio. Only these exact strings are allowed, not their words anywhere."""
+    from delivery.models import Release
     from kpis.models import KPI
     from metrics.models import KeyResult, Objective
 
@@ -139,6 +140,9 @@ def pay_data_phrases() -> frozenset[str]:
     phrases.update(KeyResult.objects.filter(objective__project=pay).values_list("title", flat=True))
     phrases.update(WorkItem.objects.filter(project=pay).values_list("title", flat=True))
     phrases.update(Requirement.objects.filter(project=pay).values_list("title", flat=True))
+    # Its releases' names, and why one halted (written in the team's language when it did).
+    phrases.update(Release.objects.filter(project=pay).values_list("name", flat=True))
+    phrases.update(Release.objects.filter(project=pay).values_list("stop_reason", flat=True))
     return frozenset(p for p in phrases if p)
 
 
@@ -381,7 +385,7 @@ def test_team_moves_edits_and_blocks_a_card_then_holds_the_standup_and_retro(
     with journey.step("edit-title"):
         # When they rename it and save
         panel.locator('input[name="title"]').fill(new_title)
-        panel.locator('button[type="submit"]').click()
+        panel.locator('form:has([name=title]) button[type="submit"]').click()
         # Then the panel says saved and the card on the board shows the new title at once
         expect(panel.locator(".messages .success")).to_have_text(t["saved"])
         expect(card.locator(".card-title")).to_have_text(new_title)
@@ -389,7 +393,7 @@ def test_team_moves_edits_and_blocks_a_card_then_holds_the_standup_and_retro(
     with journey.step("edit-points"):
         # When they set 8 story points (the sprint's totals change: the board is redrawn)
         panel.locator('input[name="story_points"]').fill("8")
-        panel.locator('button[type="submit"]').click()
+        panel.locator('form:has([name=title]) button[type="submit"]').click()
         # Then the card shows 8 and the sprint bar the new total
         expect(card.locator(".points")).to_have_text("8")
         progress = sprint_progress(sprints=[sprint])[sprint.pk]
@@ -403,7 +407,7 @@ def test_team_moves_edits_and_blocks_a_card_then_holds_the_standup_and_retro(
         # When they block it, giving the reason
         panel.locator('input[name="blocked"]').check()
         panel.locator('input[name="blocked_reason"]').fill(reason)
-        panel.locator('button[type="submit"]').click()
+        panel.locator('form:has([name=title]) button[type="submit"]').click()
         # Then the card turns blocked with the reason on it, and the panel says blocked
         expect(panel.locator(".messages .success")).to_have_text(t["saved"])
         expect(card).to_have_class(re.compile(r"\bblocked\b"))

@@ -31,12 +31,26 @@ TITLES = ["购物车凑单提示", "订单导出 Excel", "优惠券叠加规则"
 
 
 @contextmanager
-def step(what: str):
-    """A failure inside says which step of a long scenario broke."""
+def step(what: str, page=None):
+    """A failure inside says which step of a long scenario broke; with `page`, also what
+    the page had answered and shows (a rare CI failure of the keyboard triage left only
+    the title to go on)."""
     try:
         yield
     except AssertionError as exc:
-        pytest.fail(f"{what} broke: {exc}")
+        seen = ""
+        if page is not None:
+            panel = page.locator("#triage-panel")
+            html = panel.inner_html()[:1500] if panel.count() else "(no triage panel)"
+            seen = (
+                f"\nresponses: {getattr(page, 'answers', [])}"
+                f"\nerrors: {page.errors}\nfocus: "
+                + page.evaluate(
+                    "document.activeElement && document.activeElement.outerHTML.slice(0, 200)"
+                )
+                + f"\npanel: {html}"
+            )
+        pytest.fail(f"{what} broke: {exc}{seen}")
 
 
 @pytest.fixture
@@ -47,6 +61,16 @@ def browser_page(page, live_server):
     page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
     page.set_default_timeout(TIMEOUT_MS)
     page.errors = errors
+    # What the server answered to the page's own requests (method, status, path).
+    page.answers = []
+    page.on(
+        "response",
+        lambda r: (
+            page.answers.append((r.request.method, r.status, r.url.split("/", 3)[-1]))
+            if r.request.resource_type in ("document", "fetch", "xhr")
+            else None
+        ),
+    )
     return page
 
 
@@ -124,7 +148,7 @@ def test_triage_by_keyboard_then_drag_the_last_row_to_the_top(
     new_requirements, project, browser_page, live_server
 ):
     page = browser_page
-    with step("the keyboard triage"):
+    with step("the keyboard triage", page):
         # Given 李雷, a member of MALL, on the triage queue: R1, the oldest, comes first
         sign_in(page, live_server, "member")
         page.goto(f"{live_server.url}/projects/MALL/requirements/triage/")
