@@ -67,14 +67,17 @@ def release_notes(
             lines += [release.description.strip(), ""]
 
         listed = {requirement.pk for requirement in requirements}
+        # Each item under the requirement it delivers (one pass, whatever the sizes).
+        delivering: dict[int | None, list[WorkItem]] = {}
+        for item in work_items:
+            delivering.setdefault(_delivered(item), []).append(item)
         if requirements:
             lines += [f"## {_('Requirements')}", ""]
             for requirement in requirements:
                 lines.append(f"- **{requirement.key}** {_text(requirement.title)}")
                 lines += [
                     f"  - {item.key} {_text(item.title)}"
-                    for item in work_items
-                    if _delivered(item) == requirement.pk
+                    for item in delivering.get(requirement.pk, [])
                 ]
             lines.append("")
 
