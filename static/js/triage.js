@@ -6,6 +6,7 @@
   const MOSCOW = { m: "must", s: "should", c: "could", w: "wont" };
   const KANO = { b: "must_be", p: "performance", a: "attractive", i: "indifferent", v: "reverse", q: "questionable" };
   const PRIORITY = { 0: "P0", 1: "P1", 2: "P2", 3: "P3" };
+  const TRIAGE_KEYS = /^([mscwbpaivqnx0-3]|Enter)$/i;
 
   function pick(name, value) {
     const input = document.querySelector(`#triage-form input[name="${name}"][value="${value}"]`);
@@ -23,10 +24,22 @@
     if (open) form.querySelector("textarea").focus();
   }
 
-  document.addEventListener("keydown", (evt) => {
+  // While a triage, skip or rejection is on its way, the panel about to be replaced is not
+  // the one the next keys are meant for: keep them and play them on the next panel.
+  let busy = false;
+  const waiting = [];
+
+  function handle(evt) {
     const panel = document.getElementById("triage-panel");
     if (!panel || panel.dataset.canEdit !== "1" || evt.altKey || evt.metaKey) return;
     const target = evt.target;
+    if (busy && !target.matches("textarea, input[type=text], input[type=number], input[type=search]")) {
+      if (TRIAGE_KEYS.test(evt.key)) {
+        waiting.push({ key: evt.key, ctrlKey: evt.ctrlKey, metaKey: false, altKey: false, target: document.body, preventDefault() {} });
+        evt.preventDefault();
+      }
+      return;
+    }
     const typing = target.matches("textarea, input[type=text], input[type=number], input[type=search]");
     if (target.id === "reject-reason") {
       if (evt.key === "Escape") { rejectForm(false); evt.preventDefault(); }
@@ -49,6 +62,22 @@
       const skip = document.querySelector("[data-skip]");
       if (skip) { skip.click(); evt.preventDefault(); }
     } else if (key === "x") { rejectForm(true); evt.preventDefault(); }
+  }
+
+  document.addEventListener("keydown", handle);
+  document.body.addEventListener("htmx:beforeRequest", (evt) => {
+    if (evt.detail.target && evt.detail.target.id === "triage-panel") busy = true;
+  });
+  function resume() {
+    busy = false;
+    while (waiting.length && !busy) handle(waiting.shift());
+  }
+  document.body.addEventListener("htmx:afterSettle", (evt) => {
+    if (evt.detail.target && evt.detail.target.id === "triage-panel") resume();
+  });
+  // A request that failed swaps nothing (or the same panel with its error): carry on.
+  document.body.addEventListener("htmx:afterRequest", (evt) => {
+    if (evt.detail.target && evt.detail.target.id === "triage-panel" && !evt.detail.successful) resume();
   });
 
   document.body.addEventListener("click", (evt) => {

@@ -219,6 +219,31 @@ def test_triage_by_keyboard_then_drag_the_last_row_to_the_top(
     assert [r.number for r in by_rank] == [5, 1, 2, 3, 4]
 
 
+def test_keys_typed_while_a_triage_is_on_its_way_apply_to_the_next_requirement(
+    new_requirements, project, browser_page, live_server
+):
+    page = browser_page
+    with step("the fast keyboard triage", page):
+        # Given 李雷 on the triage queue, R1 first
+        sign_in(page, live_server, "member")
+        page.goto(f"{live_server.url}/projects/MALL/requirements/triage/")
+        panel = page.locator("#triage-panel")
+        expect(panel.locator("[data-triage-title]")).to_have_text(TITLES[0])
+
+        # When he types two triages in one go, not waiting for the next requirement
+        for key in ("m", "1", "Enter", "s", "2", "Enter"):
+            page.keyboard.press(key)
+
+        # Then the keys after the first Enter went to R2, not to R1's vanishing panel
+        expect(panel).to_have_attribute("data-current", "3")
+        expect(panel.locator("[data-triage-title]")).to_have_text(TITLES[2])
+        r1, r2 = requirement(project, 1), requirement(project, 2)
+        assert (r1.moscow, r1.priority, r1.status) == ("must", "P1", "triaged")
+        assert (r2.moscow, r2.priority, r2.status) == ("should", "P2", "triaged")
+        assert requirement(project, 3).status == "new"
+        assert page.errors == []
+
+
 def test_inline_edits_swap_the_row_and_rejecting_asks_for_a_reason(
     backlog, project, browser_page, live_server
 ):
