@@ -295,7 +295,10 @@ class OffsetDateTimeField(serializers.DateTimeField):
     """A date and time with its UTC offset: a bare time could mean any time zone."""
 
     def to_internal_value(self, value):
-        parsed = parse_datetime(value) if isinstance(value, str) else None
+        try:
+            parsed = parse_datetime(value) if isinstance(value, str) else None
+        except ValueError:  # well formed but no such time (12:99): the parent says invalid
+            parsed = None
         if parsed is not None and parsed.tzinfo is None:
             raise serializers.ValidationError(
                 _("Give the time with its UTC offset, e.g. 2026-11-10T00:00:00+08:00.")

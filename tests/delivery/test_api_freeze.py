@@ -53,6 +53,9 @@ def test_freeze_windows_hold_a_rollout_and_datetimes_carry_their_offset(release,
         ({"ends_at": "2027-11-01T00:00:00+08:00"}, "ends_at"),
         ({"name": ""}, "name"),
         ({"starts_at": "soon"}, "starts_at"),
+        # Well formed, but no such time (found by schemathesis: it was a 500)
+        ({"ends_at": "2026-11-12T12:99:00Z"}, "ends_at"),
+        ({"starts_at": "2026-02-30T00:00:00+08:00"}, "starts_at"),
     ],
 )
 def test_bad_freeze_windows_are_field_errors(project, owner, body, field):
