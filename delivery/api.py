@@ -74,6 +74,17 @@ class ReleaseViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
         context = self.get_serializer_context()
         return Response(ReleaseSerializer(fresh, context=context).data, status=code)
 
+    def _act(self, service, body_class=None, **fixed):
+        """An action on one release: the body read by `body_class` (if any) and `fixed`
+        passed to `service` with the release and the caller; the answer is the release."""
+        release = self.get_object()
+        values = dict(fixed)
+        if body_class is not None:
+            body = body_class(data=self.request.data, context=self.get_serializer_context())
+            body.is_valid(raise_exception=True)
+            values.update(body.validated_data)
+        return self._answer(service(release=release, actor=self.request.user, **values))
+
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         data.pop("project")
@@ -104,25 +115,13 @@ class ReleaseViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
     def advance(self, request, pk=None):
         """One step: pass the running stage or start the next. `step` (optional) is the
         `next_step` you saw; if someone moved the rollout on meanwhile, 400 and nothing."""
-        release = self.get_object()
-        body = AdvanceSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        release = services.release_advance(
-            release=release, actor=request.user, step=body.validated_data.get("step")
-        )
-        return self._answer(release)
+        return self._act(services.release_advance, AdvanceSerializer, step=None)
 
     @extend_schema(request=ReasonSerializer, responses=ReleaseSerializer)
     @action(detail=True, methods=["post"])
     def halt(self, request, pk=None):
         """Stop the rollout in gray (the big red button), saying why."""
-        release = self.get_object()
-        body = ReasonSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        release = services.release_halt(
-            release=release, actor=request.user, reason=body.validated_data["reason"]
-        )
-        return self._answer(release)
+        return self._act(services.release_halt, ReasonSerializer)
 
     @extend_schema(request=MetricSerializer, responses=ReleaseSerializer)
     @action(detail=True, methods=["post"])
@@ -145,74 +144,44 @@ class ReleaseViewSet(ProjectScopedMixin, viewsets.ModelViewSet):
     @action(detail=True, methods=["post"])
     def rollback(self, request, pk=None):
         """Take a release that went out back; who, when and why are kept."""
-        release = self.get_object()
-        body = ReasonSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        release = services.release_rollback(
-            release=release, actor=request.user, reason=body.validated_data["reason"]
-        )
-        return self._answer(release)
+        return self._act(services.release_rollback, ReasonSerializer)
 
     @extend_schema(request=PlanSerializer, responses=ReleaseSerializer)
     @action(detail=True, methods=["post"])
     def plan(self, request, pk=None):
         """Replace the stages (`{stages: [{percent, observe_minutes}]}`) until one starts."""
-        release = self.get_object()
-        body = PlanSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        release = services.release_plan_set(
-            release=release, actor=request.user, stages=body.validated_data["stages"]
-        )
-        return self._answer(release)
+        return self._act(services.release_plan_set, PlanSerializer)
 
     @extend_schema(request=ScopeSerializer, responses=ReleaseSerializer)
     @action(detail=True, methods=["post"])
     def scope(self, request, pk=None):
         """What it ships: `{work_items: [ids], requirements: [ids]}` of its own project; a
         list given replaces the current one, one left out stays as it is."""
-        release = self.get_object()
-        body = ScopeSerializer(data=request.data, context=self.get_serializer_context())
-        body.is_valid(raise_exception=True)
-        release = services.release_scope_set(
-            release=release, actor=request.user, **body.validated_data
-        )
-        return self._answer(release)
+        return self._act(services.release_scope_set, ScopeSerializer)
 
     @extend_schema(request=ChecklistSerializer, responses=ReleaseSerializer)
     @action(detail=True, methods=["post"])
     def checklist(self, request, pk=None):
         """Tick (`done: true`) or untick one go/no-go item."""
-        release = self.get_object()
-        body = ChecklistSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        release = services.release_check(release=release, actor=request.user, **body.validated_data)
-        return self._answer(release)
+        return self._act(services.release_check, ChecklistSerializer)
 
     @extend_schema(request=ReasonSerializer, responses=ReleaseSerializer)
     @action(detail=True, methods=["post"], url_path="accept-risks")
     def accept_risks(self, request, pk=None):
         """Go on despite open high or critical risks, for a recorded reason."""
-        release = self.get_object()
-        body = ReasonSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        release = services.release_accept_risks(
-            release=release, actor=request.user, reason=body.validated_data["reason"]
-        )
-        return self._answer(release)
+        return self._act(services.release_accept_risks, ReasonSerializer)
 
     @extend_schema(request=None, responses=ReleaseSerializer)
     @action(detail=True, methods=["post"], url_path="approve-hotfix")
     def approve_hotfix(self, request, pk=None):
         """Let this hotfix start stages inside a freeze window; the approver is kept."""
-        release = services.release_hotfix_approve(release=self.get_object(), actor=request.user)
-        return self._answer(release)
+        return self._act(services.release_hotfix_approve)
 
     @extend_schema(request=None, responses=ReleaseSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """Cancel a release that has not gone out."""
-        release = services.release_cancel(release=self.get_object(), actor=request.user)
-        return self._answer(release)
+        return self._act(services.release_cancel)
 
     # ------------------------------------------------------------ reads
 
