@@ -27,7 +27,7 @@ from ..models import (
     StageState,
     metric_validator,
 )
-from ..selectors import freeze_window_at, go_no_go, guard_value
+from ..selectors import current_stage, freeze_window_at, go_no_go, guard_value
 from .releases import lock_release
 
 
@@ -43,12 +43,8 @@ def _payload(release: Release, stage: RolloutStage | None, actor: Any = None, **
 
 
 def _current(release: Release) -> RolloutStage | None:
-    """The running or halted stage, else the next pending one."""
-    stages = list(release.stages.order_by("position"))
-    for stage in stages:
-        if stage.state in (StageState.RUNNING, StageState.HALTED):
-            return stage
-    return next((s for s in stages if s.state == StageState.PENDING), None)
+    """The running or halted stage, else the next pending one (read fresh, in order)."""
+    return current_stage(release.stages.order_by("position"))
 
 
 @transaction.atomic
@@ -195,17 +191,23 @@ def _breach(stage: RolloutStage) -> str:
     return ""
 
 
-def _halt(release: Release, stage: RolloutStage | None, actor: Any, reason: str, now) -> Release:
+def _stop(
+    release: Release, stage: RolloutStage | None, actor: Any, reason: str, state: str, now
+) -> None:
+    """Halt the running stage and stop the release in `state`: who, when and why kept."""
+    person = actor if getattr(actor, "pk", None) else None
     if stage is not None and stage.state == StageState.RUNNING:
-        stage.state = StageState.HALTED
-        stage.ended_at = now
-        stage.ended_by = actor if getattr(actor, "pk", None) else None
+        stage.state, stage.ended_at, stage.ended_by = StageState.HALTED, now, person
         stage.save()
-    release.state = ReleaseState.HALTED
+    release.state = state
     release.stop_reason = reason[:500]
-    release.stopped_by = actor if getattr(actor, "pk", None) else None
+    release.stopped_by = person
     release.stopped_at = now
     release.save(update_fields=["state", "stop_reason", "stopped_by", "stopped_at", "updated_at"])
+
+
+def _halt(release: Release, stage: RolloutStage | None, actor: Any, reason: str, now) -> Release:
+    _stop(release, stage, actor, reason, ReleaseState.HALTED, now)
     activity_record(
         actor=actor,
         verb="release.halted",
@@ -242,18 +244,9 @@ def release_rollback(*, release: Release, actor: Any, reason: str) -> Release:
     release = lock_release(release)
     if release.state not in (ReleaseState.GRAY, ReleaseState.HALTED, ReleaseState.RELEASED):
         raise ApplicationError(_("Only a release that has gone out can be rolled back."))
-    now = clock.now()
     stage = _current(release)
-    if stage is not None and stage.state == StageState.RUNNING:
-        stage.state, stage.ended_at = StageState.HALTED, now
-        stage.ended_by = actor if getattr(actor, "pk", None) else None
-        stage.save()
     before = release.state
-    release.state = ReleaseState.ROLLED_BACK
-    release.stop_reason = reason[:500]
-    release.stopped_by = actor if getattr(actor, "pk", None) else None
-    release.stopped_at = now
-    release.save(update_fields=["state", "stop_reason", "stopped_by", "stopped_at", "updated_at"])
+    _stop(release, stage, actor, reason, ReleaseState.ROLLED_BACK, clock.now())
     activity_record(
         actor=actor,
         verb="release.rolled_back",
